@@ -1,0 +1,3 @@
+module github.com/secuird/secuird
+
+go 1.26
