@@ -1,0 +1,104 @@
+// Package httpapi is the HTTP edge of Secuird on Fiber: the REST API under
+// /api/v1 with the JSON envelope, the health endpoint, and (as they arrive)
+// the hosted pages and the OpenID Provider mount. Handlers decode, call one
+// core use case and encode; they decide nothing.
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secuird/secuird/core/account"
+	"github.com/secuird/secuird/core/throttle"
+)
+
+// Limits are the per-IP rate limits of the public endpoints (SEED-SPEC 15).
+type Limits struct {
+	Default        []throttle.Rule
+	Register       []throttle.Rule
+	Login          []throttle.Rule
+	ForgotPassword []throttle.Rule
+	ResetPassword  []throttle.Rule
+}
+
+// HealthCheck is one dependency probed by GET /api/health.
+type HealthCheck struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Deps are the core services and settings behind the routes.
+type Deps struct {
+	Accounts *account.Service
+	// Limiter enforces Limits; nil turns rate limiting off (test profile).
+	Limiter *throttle.Limiter
+	Limits  Limits
+	Health  []HealthCheck
+	Version string
+}
+
+// New builds the Fiber application with every route.
+func New(o Options, d Deps) *fiber.App {
+	app := newFiber(o)
+	h := &handlers{d: d}
+
+	app.Get("/api/health", h.health)
+
+	v1 := app.Group("/api/v1")
+	lim := func(scope string, rules []throttle.Rule) fiber.Handler { return rateLimit(d.Limiter, scope, rules...) }
+	auth := h.requireSession
+
+	a := v1.Group("/auth")
+	a.Post("/register", lim("register", d.Limits.Register), h.register)
+	a.Post("/login", lim("login", d.Limits.Login), h.login)
+	a.Post("/logout", auth, h.logout)
+	a.Get("/me", auth, h.me)
+	a.Get("/sessions", auth, h.listSessions)
+	a.Delete("/sessions", auth, h.revokeOtherSessions)
+	a.Post("/sessions/revoke-others", auth, h.revokeOtherSessions)
+	a.Delete("/sessions/:id", auth, h.revokeSession)
+	a.Post("/verify-email", lim("verify-email", d.Limits.Default), h.verifyEmail)
+	a.Post("/resend-verification", lim("resend-verification", d.Limits.Default), h.resendVerification)
+	a.Post("/forgot-password", lim("forgot-password", d.Limits.ForgotPassword), h.forgotPassword)
+	a.Post("/reset-password", lim("reset-password", d.Limits.ResetPassword), h.resetPassword)
+
+	u := v1.Group("/users")
+	u.Get("/me", auth, h.me)
+	u.Patch("/me", auth, h.updateMe)
+	u.Delete("/me", auth, h.deleteMe)
+	u.Post("/me/password", auth, h.changePassword)
+
+	return app
+}
+
+type handlers struct {
+	d Deps
+}
+
+// health answers GET /api/health with plain JSON (not the envelope): 200
+// when every dependency answers within two seconds, else 503.
+func (h *handlers) health(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	checks := fiber.Map{}
+	healthy := true
+	for _, hc := range h.d.Health {
+		start := time.Now()
+		err := hc.Ping(ctx)
+		st := fiber.Map{"status": "ok", "latency_ms": float64(time.Since(start).Microseconds()) / 1000}
+		if err != nil {
+			healthy = false
+			st["status"] = "unavailable"
+			logger(c).Warn("health check failed", "dependency", hc.Name, "error", err.Error())
+		}
+		checks[hc.Name] = st
+	}
+	status, code := "healthy", fiber.StatusOK
+	if !healthy {
+		status, code = "unhealthy", fiber.StatusServiceUnavailable
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(code).JSON(fiber.Map{"status": status, "service": "secuird", "version": h.d.Version, "checks": checks})
+}

@@ -1,0 +1,111 @@
+package mail
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/secuird/secuird/core/fault"
+	"github.com/secuird/secuird/core/message"
+	"github.com/secuird/secuird/ports"
+)
+
+var _ ports.Mailer = (*Recorder)(nil)
+
+// Recorder keeps every enqueued message in memory, for tests that need to
+// read what was sent (for instance the link in a verification email). The
+// zero value is ready to use; it is safe for concurrent use.
+type Recorder struct {
+	mu   sync.Mutex
+	msgs []message.Email
+	// arrived is closed, and replaced, whenever a message is recorded.
+	arrived chan struct{}
+}
+
+// NewRecorder returns an empty Recorder.
+func NewRecorder() *Recorder { return &Recorder{} }
+
+// Enqueue records m. It returns Invalid when m has no recipient or template.
+func (r *Recorder) Enqueue(_ context.Context, m message.Email) error {
+	if err := check("mail.Recorder.Enqueue", m); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, clone(m))
+	if r.arrived != nil {
+		close(r.arrived)
+		r.arrived = nil
+	}
+	return nil
+}
+
+// Messages returns a copy of every recorded message, oldest first.
+func (r *Recorder) Messages() []message.Email {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]message.Email, len(r.msgs))
+	for i, m := range r.msgs {
+		out[i] = clone(m)
+	}
+	return out
+}
+
+// Last returns the newest message to the address to (compared without
+// regard to case), and whether there is one.
+func (r *Recorder) Last(to string) (message.Email, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastLocked(to, "")
+}
+
+// Wait returns the newest message to the address to with the given template
+// ("" matches any template), waiting until one is recorded if there is none
+// yet. It returns ctx's error, wrapped as Unavailable, when ctx ends first.
+func (r *Recorder) Wait(ctx context.Context, to, template string) (message.Email, error) {
+	for {
+		r.mu.Lock()
+		m, ok := r.lastLocked(to, template)
+		if ok {
+			r.mu.Unlock()
+			return m, nil
+		}
+		if r.arrived == nil {
+			r.arrived = make(chan struct{})
+		}
+		arrived := r.arrived
+		r.mu.Unlock()
+
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			what := "email"
+			if template != "" {
+				what = template + " email"
+			}
+			return message.Email{}, &fault.Error{
+				Op:   "mail.Recorder.Wait",
+				Kind: fault.Unavailable,
+				Msg:  "no " + what + " to " + to + " arrived",
+				Err:  ctx.Err(),
+			}
+		}
+	}
+}
+
+// Reset forgets every recorded message.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = nil
+}
+
+func (r *Recorder) lastLocked(to, template string) (message.Email, bool) {
+	for i := len(r.msgs) - 1; i >= 0; i-- {
+		m := r.msgs[i]
+		if strings.EqualFold(m.To, to) && (template == "" || m.Template == template) {
+			return clone(m), true
+		}
+	}
+	return message.Email{}, false
+}

@@ -1,0 +1,242 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secuird/secuird/adapters/httpapi"
+	"github.com/secuird/secuird/adapters/mail"
+	"github.com/secuird/secuird/adapters/memory"
+	"github.com/secuird/secuird/adapters/passhash"
+	"github.com/secuird/secuird/adapters/redis"
+	"github.com/secuird/secuird/adapters/sqlstore"
+	"github.com/secuird/secuird/adapters/strength"
+	"github.com/secuird/secuird/adapters/system"
+	"github.com/secuird/secuird/core/account"
+	"github.com/secuird/secuird/core/throttle"
+	"github.com/secuird/secuird/ports"
+)
+
+// Version is the build's version, set with -ldflags "-X ...app.Version=v1.2.3".
+var Version = "dev"
+
+// ephemeral is what an ephemeral-state adapter provides.
+type ephemeral interface {
+	ports.SessionStore
+	ports.Counter
+	ports.OneTimeStore
+	ports.Pinger
+	Close()
+}
+
+// App is a wired Secuird node.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *sqlstore.Store
+	eph      ephemeral
+	http     *fiber.App
+	Accounts *account.Service
+	Mailer   ports.Mailer
+}
+
+// Option changes how New wires the App (tests use them).
+type Option func(*options)
+
+type options struct {
+	mailer ports.Mailer
+	logger *slog.Logger
+}
+
+// WithMailer replaces the configured mail adapter.
+func WithMailer(m ports.Mailer) Option { return func(o *options) { o.mailer = m } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// NewLogger builds the process logger from the configuration: structured,
+// JSON by default, set up once per process.
+func NewLogger(c Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	ho := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, ho))
+	}
+	return slog.New(slog.NewJSONHandler(w, ho))
+}
+
+// openStore opens the durable store named by the configuration.
+func openStore(ctx context.Context, c Config, log *slog.Logger) (*sqlstore.Store, error) {
+	dsn := c.DatabaseURL
+	if dsn == "" {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+		dsn = c.SQLitePath()
+	}
+	return sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: log, Schema: c.DatabaseSchema})
+}
+
+// New builds every adapter, the core services and the HTTP server. It
+// validates the configuration first and reports every problem at once.
+func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	log := o.logger
+	if log == nil {
+		log = NewLogger(cfg, os.Stderr)
+	}
+	if err := ensureSecrets(&cfg, log); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = a.Close()
+		}
+	}()
+
+	var err error
+	if a.store, err = openStore(ctx, cfg, log); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if cfg.AutoMigrate {
+		if err := a.store.Migrate(ctx); err != nil {
+			return nil, fmt.Errorf("migrate database: %w", err)
+		}
+	}
+	if cfg.RedisURL != "" {
+		r, err := redis.New(ctx, cfg.RedisURL, redis.Options{Prefix: cfg.RedisPrefix})
+		if err != nil {
+			return nil, fmt.Errorf("connect to redis: %w", err)
+		}
+		a.eph = r
+	} else {
+		a.eph = memory.New()
+	}
+
+	a.Mailer = o.mailer
+	if a.Mailer == nil {
+		a.Mailer = mail.NewConsole(log)
+	}
+
+	a.Accounts = account.New(account.Config{
+		PublicURL:             cfg.PublicURL,
+		SessionTTL:            cfg.Session.TTL,
+		RememberMeTTL:         cfg.Session.RememberMeTTL,
+		IdleTimeout:           cfg.Session.IdleTimeout,
+		RememberMeIdleTimeout: cfg.Session.RememberMeIdleTimeout,
+	}, account.Deps{
+		Tx: a.store, Users: a.store, Passwords: a.store, Links: a.store, Audit: a.store,
+		Mailer: a.Mailer, Sessions: a.eph, Counter: a.eph,
+		Hasher: passhash.New(cfg.BcryptCost, cfg.MaxConcurrentKDF),
+		Policy: strength.New(cfg.MinPasswordScore),
+		Clock:  system.Clock{}, Random: system.Random{},
+	})
+
+	deps := httpapi.Deps{
+		Accounts: a.Accounts,
+		Version:  Version,
+		Health: []httpapi.HealthCheck{
+			{Name: "database", Ping: a.store.Ping},
+			{Name: "ephemeral_store", Ping: a.eph.Ping},
+		},
+	}
+	if cfg.RateLimit.Enabled {
+		deps.Limiter = throttle.New(a.eph)
+		rules := func(s string) []throttle.Rule { r, _ := throttle.ParseRules(s); return r }
+		deps.Limits = httpapi.Limits{
+			Default:        rules(cfg.RateLimit.Default),
+			Register:       rules(cfg.RateLimit.Register),
+			Login:          rules(cfg.RateLimit.Login),
+			ForgotPassword: rules(cfg.RateLimit.ForgotPassword),
+			ResetPassword:  rules(cfg.RateLimit.ResetPassword),
+		}
+	}
+	a.http = httpapi.New(httpapi.Options{
+		Logger: log, BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
+	}, deps)
+	ok = true
+	return a, nil
+}
+
+// HTTP returns the Fiber application (tests drive it directly).
+func (a *App) HTTP() *fiber.App { return a.http }
+
+// Store returns the durable store (operator commands and tests).
+func (a *App) Store() *sqlstore.Store { return a.store }
+
+// Serve answers HTTP on ln until ctx is cancelled, then shuts down
+// gracefully, waiting up to 15 seconds for requests in flight.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Listener(ln) }()
+	a.log.Info("secuird listening", "addr", ln.Addr().String(), "public_url", a.cfg.PublicURL, "env", a.cfg.Env,
+		"database", a.store.Dialect(), "ephemeral_store", a.ephemeralName(), "version", Version)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	if err := a.http.ShutdownWithTimeout(15 * time.Second); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Run listens on the configured address and serves until ctx is done.
+func (a *App) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+func (a *App) ephemeralName() string {
+	if a.cfg.RedisURL != "" {
+		return "redis"
+	}
+	return "memory"
+}
+
+// Close releases every adapter.
+func (a *App) Close() error {
+	var errs []error
+	if a.eph != nil {
+		a.eph.Close()
+	}
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// redactURL hides the password of a connection URL for logs.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if at := strings.LastIndex(s, "@"); at > i {
+			if colon := strings.Index(s[i+3:at], ":"); colon >= 0 {
+				return s[:i+3+colon] + ":***" + s[at:]
+			}
+		}
+	}
+	return s
+}
