@@ -525,3 +525,26 @@ func TestRateLimits(t *testing.T) {
 		t.Fatal("429 without Retry-After")
 	}
 }
+
+func TestSeededAccountsSignIn(t *testing.T) {
+	s := startServer(t)
+	if err := s.app.Seed(context.Background(), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	r := s.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": "bob@acme-corp.com", "password": "UserPass123!"})
+	expect(t, r, 200, "")
+	var d authData
+	r.data(t, &d)
+	if !d.User.EmailVerified {
+		t.Fatal("seeded account not verified")
+	}
+	me := s.call(t, "GET", "/api/v1/users/me", d.Token, nil)
+	if !strings.Contains(string(me.env.Data), `"is_platform_admin":false`) {
+		t.Fatalf("bob is a platform admin: %s", me.env.Data)
+	}
+	r = s.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": "superadmin@acme-corp.com", "password": "SuperAdmin123!"})
+	expect(t, r, 200, "")
+	if !strings.Contains(string(r.env.Data), `"is_platform_admin":true`) {
+		t.Fatalf("superadmin is not a platform admin: %s", r.env.Data)
+	}
+}

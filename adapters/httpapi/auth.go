@@ -31,8 +31,15 @@ func (h *handlers) requireSession(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// principal returns the caller stored by requireSession. Routes that call
+// it are always behind requireSession, so a missing principal is a wiring
+// bug and panics (the recover middleware answers 500).
 func principal(c *fiber.Ctx) account.Principal {
-	return *c.Locals(principalKey).(*account.Principal)
+	p, ok := c.Locals(principalKey).(*account.Principal)
+	if !ok {
+		panic("httpapi: principal used on a route without requireSession")
+	}
+	return *p
 }
 
 type registerBody struct {
