@@ -225,7 +225,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, src audit.So
 			return err
 		}
 		return s.d.Mailer.Enqueue(ctx, message.Email{To: u.Email, ToName: u.FullName, Template: message.PasswordReset,
-			Vars: map[string]string{"name": u.FullName, "link": s.link("/reset-password", "token", tok), "expires_in": humanDuration(s.cfg.ResetTTL), "ip": src.IP},
+			Vars:      map[string]string{"name": u.FullName, "link": s.link("/reset-password", "token", tok), "expires_in": humanDuration(s.cfg.ResetTTL), "ip": src.IP},
 			Sensitive: []string{"link"}})
 	})
 	return fault.Wrap(op, fault.Internal, err)

@@ -223,7 +223,7 @@ func (s *Service) sendVerification(ctx context.Context, u identity.User) error {
 	}
 	return s.d.Mailer.Enqueue(ctx, message.Email{
 		To: u.Email, ToName: u.FullName, Template: message.VerifyEmail,
-		Vars: map[string]string{"name": u.FullName, "link": s.link("/verify-email", "token", tok), "expires_in": humanDuration(s.cfg.VerifyTTL)},
+		Vars:      map[string]string{"name": u.FullName, "link": s.link("/verify-email", "token", tok), "expires_in": humanDuration(s.cfg.VerifyTTL)},
 		Sensitive: []string{"link"},
 	})
 }
