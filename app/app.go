@@ -43,6 +43,7 @@ type App struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *sqlstore.Store
+	users    ports.UserStore
 	eph      ephemeral
 	http     *fiber.App
 	Accounts *account.Service
@@ -131,6 +132,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		a.eph = memory.New()
 	}
 
+	// Every authenticated request looks its user up; a short-lived cache
+	// absorbs that (see memory.UserCache for why this is safe).
+	a.users = memory.NewUserCache(a.store, 3*time.Second, 0)
+
 	a.Mailer = o.mailer
 	if a.Mailer == nil {
 		a.Mailer = mail.NewConsole(log)
@@ -143,7 +148,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		IdleTimeout:           cfg.Session.IdleTimeout,
 		RememberMeIdleTimeout: cfg.Session.RememberMeIdleTimeout,
 	}, account.Deps{
-		Tx: a.store, Users: a.store, Passwords: a.store, Links: a.store, Audit: a.store,
+		Tx: a.store, Users: a.users, Passwords: a.store, Links: a.store, Audit: a.store,
 		Mailer: a.Mailer, Sessions: a.eph, Counter: a.eph,
 		Hasher: passhash.New(cfg.BcryptCost, cfg.MaxConcurrentKDF),
 		Policy: strength.New(cfg.MinPasswordScore),

@@ -72,16 +72,23 @@ func parseSQLiteDSN(dsn string) (sqliteConfig, error) {
 }
 
 // prepareDir creates the parent directory of a plain database path, so
-// the default "./data/secuird.db" works on a fresh machine.
+// the default "./data/secuird.db" works on a fresh machine, and creates the
+// database file readable by its owner only: it holds password hashes.
+// (SQLite creates the -wal and -shm files with the main file's mode.)
 func (c sqliteConfig) prepareDir() error {
 	if c.uri || c.memory {
 		return nil
 	}
-	dir := filepath.Dir(c.name)
-	if dir == "." || dir == "" {
-		return nil
+	if dir := filepath.Dir(c.name); dir != "." && dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
 	}
-	return os.MkdirAll(dir, 0o750)
+	f, err := os.OpenFile(c.name, os.O_CREATE|os.O_RDONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // writerDSN configures the one writer connection: WAL so readers never
