@@ -84,8 +84,11 @@ func startServer(t *testing.T, configure ...func(*app.Config)) *server {
 	}
 	cfg.PublicURL = "http://" + ln.Addr().String()
 	logs := &syncBuffer{}
+	// The recorder is the provider behind the real outbox: mail is queued
+	// in the database with the change and delivered by the worker, so
+	// tests wait for it (s.mail.Wait) rather than expect it at once.
 	rec := mail.NewRecorder()
-	a, err := app.New(context.Background(), cfg, app.WithMailer(rec), app.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	a, err := app.New(context.Background(), cfg, app.WithMailSender(rec), app.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secuird/secuird/adapters/httpapi"
-	"github.com/secuird/secuird/adapters/mail"
 	"github.com/secuird/secuird/adapters/memory"
 	"github.com/secuird/secuird/adapters/passhash"
 	"github.com/secuird/secuird/adapters/redis"
@@ -22,6 +21,9 @@ import (
 	"github.com/secuird/secuird/adapters/strength"
 	"github.com/secuird/secuird/adapters/system"
 	"github.com/secuird/secuird/core/account"
+	"github.com/secuird/secuird/core/admin"
+	"github.com/secuird/secuird/core/provider"
+	"github.com/secuird/secuird/core/tenancy"
 	"github.com/secuird/secuird/core/throttle"
 	"github.com/secuird/secuird/ports"
 )
@@ -47,15 +49,25 @@ type App struct {
 	eph      ephemeral
 	http     *fiber.App
 	Accounts *account.Service
-	Mailer   ports.Mailer
+	// Tenancy serves organizations, invites and API keys; Admin serves
+	// admin user management and the platform-admin flag.
+	Tenancy *tenancy.Service
+	Admin   *admin.Service
+	Mailer  ports.Mailer
+	// mail is the outbox, its provider and worker (app/mail.go).
+	mail *mailSystem
+	// Provider is the OpenID Provider's use cases.
+	Provider *provider.Service
+	tokens   lateTokens
 }
 
 // Option changes how New wires the App (tests use them).
 type Option func(*options)
 
 type options struct {
-	mailer ports.Mailer
-	logger *slog.Logger
+	mailer     ports.Mailer
+	mailSender ports.MailSender
+	logger     *slog.Logger
 }
 
 // WithMailer replaces the configured mail adapter.
@@ -136,11 +148,12 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 	// absorbs that (see memory.UserCache for why this is safe).
 	a.users = memory.NewUserCache(a.store, 3*time.Second, 0)
 
-	a.Mailer = o.mailer
-	if a.Mailer == nil {
-		a.Mailer = mail.NewConsole(log)
+	if err := a.setupMail(o); err != nil {
+		return nil, err
 	}
 
+	hasher := passhash.New(cfg.BcryptCost, cfg.MaxConcurrentKDF)
+	orgs := &lateOrgs{}
 	a.Accounts = account.New(account.Config{
 		PublicURL:             cfg.PublicURL,
 		SessionTTL:            cfg.Session.TTL,
@@ -150,13 +163,17 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 	}, account.Deps{
 		Tx: a.store, Users: a.users, Passwords: a.store, Links: a.store, Audit: a.store,
 		Mailer: a.Mailer, Sessions: a.eph, Counter: a.eph,
-		Hasher: passhash.New(cfg.BcryptCost, cfg.MaxConcurrentKDF),
+		Hasher: hasher,
 		Policy: strength.New(cfg.MinPasswordScore),
 		Clock:  system.Clock{}, Random: system.Random{},
+		Orgs: orgs, Tokens: &a.tokens,
 	})
+	a.wireTenancy(cfg, a.users, hasher, orgs)
 
 	deps := httpapi.Deps{
 		Accounts: a.Accounts,
+		Tenancy:  a.Tenancy,
+		Admin:    a.Admin,
 		Version:  Version,
 		Health: []httpapi.HealthCheck{
 			{Name: "database", Ping: a.store.Ping},
@@ -173,6 +190,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 			ForgotPassword: rules(cfg.RateLimit.ForgotPassword),
 			ResetPassword:  rules(cfg.RateLimit.ResetPassword),
 		}
+	}
+	deps.MailOutbox = a.Outbox()
+	deps.Audit = a.auditViews()
+	if deps.OIDC, err = a.wireOIDC(ctx, cfg, hasher); err != nil {
+		return nil, err
 	}
 	a.http = httpapi.New(httpapi.Options{
 		Logger: log, BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
@@ -192,6 +214,10 @@ func (a *App) Store() *sqlstore.Store { return a.store }
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Listener(ln) }()
+	// The mail worker stops after the HTTP server (deferred): requests in
+	// flight may still queue mail; the send in flight completes.
+	stopMail := a.startMailWorker()
+	defer stopMail()
 	a.log.Info("secuird listening", "addr", ln.Addr().String(), "public_url", a.cfg.PublicURL, "env", a.cfg.Env,
 		"database", a.store.Dialect(), "ephemeral_store", a.ephemeralName(), "version", Version)
 	select {

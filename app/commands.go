@@ -23,6 +23,13 @@ Commands:
   migrate down     roll back the last migration group
   migrate status   list migrations and whether they are applied
   seed             create the development accounts (idempotent)
+  keys list        list the OIDC signing keys; keys rotate; keys retire KID
+  mail preview     render an email template with sample data
+  mail send-test   send a test message through the configured provider
+  mail outbox      list the email outbox, or retry a dead message
+  audit verify     check the audit trail's hash chains (exit 1 when tampered)
+  admin grant      make an account a platform admin: admin grant EMAIL
+  admin revoke     take the platform-admin flag away: admin revoke EMAIL
   version          print the version
 
 Every setting comes from the environment; see README.md. Run
@@ -77,6 +84,18 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 			fmt.Fprintln(stderr, "Usage: secuird seed\n\nCreates the development accounts; existing ones are skipped.")
 		}
 		return run(fs, func(cfg Config) error { return seed(cfg, stdout, stderr) })
+	case "mail":
+		return mailCommand(rest, getenv, stdout, stderr)
+	case "audit":
+		return auditCommand(rest, getenv, stdout, stderr)
+	case "admin":
+		return adminCommand(rest, getenv, stdout, stderr)
+	case "keys":
+		fs := flag.NewFlagSet("keys", flag.ContinueOnError)
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "Usage: secuird keys list|rotate|retire KID\n\nManages the OIDC signing keys: rotate activates the published next key\n(the active one keeps verifying while it retires); retire drops a retiring key.")
+		}
+		return run(fs, func(cfg Config) error { return keysCommand(cfg, fs.Args(), stdout, stderr) })
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.Usage = func() { fmt.Fprintln(stderr, "Usage: secuird version") }

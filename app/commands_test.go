@@ -72,11 +72,12 @@ func TestMain_Commands(t *testing.T) {
 	})
 	t.Run("seed creates the development accounts once", func(t *testing.T) {
 		code, out, e := run("seed")
-		if code != 0 || strings.Count(out, "created") != 12 {
+		// 12 users, 3 organizations and the 4 OIDC clients of SEED-SPEC 16.
+		if code != 0 || strings.Count(out, "created") != 19 {
 			t.Fatalf("first seed: %d %q %q", code, out, e)
 		}
 		code, out, _ = run("seed")
-		if code != 0 || strings.Count(out, "exists") != 12 || strings.Contains(out, "created") {
+		if code != 0 || strings.Count(out, "exists") != 19 || strings.Contains(out, "created") {
 			t.Fatalf("second seed: %d %q", code, out)
 		}
 	})

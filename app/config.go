@@ -53,6 +53,19 @@ type Config struct {
 
 	Session   SessionConfig
 	RateLimit RateLimitConfig
+
+	// OIDCKeyRotation is the life of an active OIDC signing key
+	// (SECUIRD_OIDC_KEY_ROTATION, default 2160h = 90 days).
+	OIDCKeyRotation time.Duration
+	// OIDCRefreshGrace is how long a just-rotated refresh token may be
+	// presented again without revoking its family
+	// (SECUIRD_OIDC_REFRESH_GRACE, default 10s).
+	OIDCRefreshGrace time.Duration
+
+	// Email configures providers, sender and outbox; Brand what emails
+	// show (app/mailconfig.go).
+	Email EmailConfig
+	Brand BrandConfig
 }
 
 // SessionConfig sets session lifetimes.
@@ -88,6 +101,10 @@ func Defaults() Config {
 		MinPasswordScore: 3,
 		LogLevel:         "info",
 		LogFormat:        "json",
+		OIDCKeyRotation:  90 * 24 * time.Hour,
+		OIDCRefreshGrace: 10 * time.Second,
+		Email:            defaultEmail(),
+		Brand:            defaultBrand(),
 		Session: SessionConfig{
 			TTL: 24 * time.Hour, RememberMeTTL: 30 * 24 * time.Hour,
 			IdleTimeout: 12 * time.Hour, RememberMeIdleTimeout: 14 * 24 * time.Hour,
@@ -187,6 +204,8 @@ func Load(getenv func(string) string) (Config, error) {
 	duration("SECUIRD_SESSION_REMEMBER_TTL", &c.Session.RememberMeTTL)
 	duration("SECUIRD_SESSION_IDLE_TIMEOUT", &c.Session.IdleTimeout)
 	duration("SECUIRD_SESSION_REMEMBER_IDLE_TIMEOUT", &c.Session.RememberMeIdleTimeout)
+	duration("SECUIRD_OIDC_KEY_ROTATION", &c.OIDCKeyRotation)
+	duration("SECUIRD_OIDC_REFRESH_GRACE", &c.OIDCRefreshGrace)
 	boolean("RATE_LIMIT_ENABLED", &c.RateLimit.Enabled)
 	str("RATE_LIMIT_DEFAULT", &c.RateLimit.Default)
 	str("RATE_LIMIT_REGISTER", &c.RateLimit.Register)
@@ -194,6 +213,7 @@ func Load(getenv func(string) string) (Config, error) {
 	str("RATE_LIMIT_FORGOT_PASSWORD", &c.RateLimit.ForgotPassword)
 	str("RATE_LIMIT_RESET_PASSWORD", &c.RateLimit.ResetPassword)
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	errs = append(errs, loadEmail(&c, getenv)...)
 	return c, errors.Join(errs...)
 }
 
@@ -280,6 +300,7 @@ func (c Config) Validate() error {
 			bad("BCRYPT_LOG_ROUNDS: production needs at least 10")
 		}
 	}
+	errs = append(errs, c.validateEmail()...)
 	return errors.Join(errs...)
 }
 

@@ -31,8 +31,10 @@ var seedUsers = []seedUser{
 
 // Seed creates the development accounts of SEED-SPEC 16, all active,
 // email-verified and with a password; only superadmin@acme-corp.com is a
-// platform admin. It is idempotent: existing accounts are skipped.
-// (Organizations, memberships and OIDC clients arrive with their features.)
+// platform admin; then the organizations and memberships (orgs_seed.go)
+// and the OIDC clients.
+// It is idempotent: existing accounts, organizations and memberships are
+// skipped.
 func (a *App) Seed(ctx context.Context, w io.Writer) error {
 	for _, su := range seedUsers {
 		_, created, err := a.Accounts.Provision(ctx, account.ProvisionInput{
@@ -47,5 +49,8 @@ func (a *App) Seed(ctx context.Context, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "user %-28s %s\n", su.email, state)
 	}
-	return nil
+	if err := a.seedOrganizations(ctx, w); err != nil {
+		return err
+	}
+	return a.seedOIDCClients(ctx, w, a.orgIDBySlug(ctx))
 }

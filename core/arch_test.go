@@ -27,6 +27,7 @@ var leaves = []string{
 	module + "/core/message",
 	module + "/core/mfa",
 	module + "/core/org",
+	module + "/core/oidc",
 }
 
 // stdlibOnly are leaves that may not even import other leaves.

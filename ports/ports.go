@@ -55,6 +55,40 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, id string, fn func(identity.User) (identity.User, error)) (identity.User, error)
 	// CountUsers counts live users.
 	CountUsers(ctx context.Context) (int, error)
+	// ClaimFirstUser records userID as the installation's first user
+	// unless one is recorded already, and reports whether this call did.
+	// Of any number of concurrent calls in concurrent transactions exactly
+	// one gets true, even before any of them commits.
+	ClaimFirstUser(ctx context.Context, userID string, at time.Time) (bool, error)
+	// UserByIDAny returns a user, deleted or not. NotFound when absent.
+	UserByIDAny(ctx context.Context, id string) (identity.User, error)
+	// ListUsers returns one page of users matching q, ordered by email
+	// (then ID), and the total number of matches.
+	ListUsers(ctx context.Context, q UserQuery) ([]identity.User, int, error)
+	// RestoreUser undoes a soft deletion at `at` (UpdatedAt = at). NotFound
+	// when absent or not deleted; Conflict when a live user took the email.
+	RestoreUser(ctx context.Context, id string, at time.Time) (identity.User, error)
+	// HardDeleteUser removes the user row and everything that belongs to
+	// it (credentials, link tokens, memberships); references from other
+	// rows (inviter, key creator) become empty. Audit entries keep the ID.
+	// NotFound when absent.
+	HardDeleteUser(ctx context.Context, id string) error
+}
+
+// UserQuery selects users for the admin listing.
+type UserQuery struct {
+	// Search matches a case-insensitive substring of the email or name.
+	Search string
+	// Unscoped lists every user (platform admins). Otherwise only users
+	// belonging to one of OrgIDs are listed (none when OrgIDs is empty):
+	// live members, and deleted users whose memberships were removed with
+	// their account (so their org admins can restore them).
+	Unscoped bool
+	OrgIDs   []string
+	// IncludeDeleted lists soft-deleted users too.
+	IncludeDeleted bool
+	// Offset and Limit select the page (Limit <= 0: the store's default).
+	Offset, Limit int
 }
 
 // PasswordStore keeps password hashes (the "password" authentication method).
@@ -79,7 +113,11 @@ type LinkTokenStore interface {
 
 // AuditLog is the append-only audit trail. There is no update or delete.
 type AuditLog interface {
-	// AppendAudit stores e (ID and At are set by the caller).
+	// AppendAudit stores e (ID and At are set by the caller) at the end of
+	// its organization's hash chain (the platform chain when OrgID is
+	// empty), setting Seq, PrevHash and Hash; appends to one chain are
+	// serialised, also inside a caller's transaction. Conflict when the ID
+	// exists; Invalid when Extra cannot be encoded as JSON.
 	AppendAudit(ctx context.Context, e audit.Entry) error
 	// ListAudit returns entries matching f, newest first, and a cursor for
 	// the next page ("" when there is none). Invalid for a malformed cursor.

@@ -63,7 +63,8 @@ func (h *handlers) register(c *fiber.Ctx) error {
 	}
 	return respond(c, fiber.StatusCreated, "Registration successful", fiber.Map{
 		"user": viewUser(r.User), "token": r.Token, "expires_at": r.Session.ExpiresAt,
-		"is_first_user": r.IsFirstUser, "pending_invites": []any{},
+		"is_first_user": r.IsFirstUser, "pending_invites": viewInvites(r.PendingInvites),
+		"requires_org_setup": r.RequiresOrgSetup,
 	})
 }
 
@@ -82,9 +83,13 @@ func (h *handlers) login(c *fiber.Ctx) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	return respond(c, fiber.StatusOK, "Login successful", fiber.Map{
-		"user": viewUser(r.User), "token": r.Token, "expires_at": r.Session.ExpiresAt,
-	})
+	data := fiber.Map{"user": viewUser(r.User), "token": r.Token, "expires_at": r.Session.ExpiresAt}
+	if r.RequiresOrgSetup {
+		// SEED-SPEC 8.1 step 6: a user without an organization is sent to
+		// org setup, with the invitations that wait for them.
+		data["requires_org_setup"], data["pending_invites"] = true, viewInvites(r.PendingInvites)
+	}
+	return respond(c, fiber.StatusOK, "Login successful", data)
 }
 
 func (h *handlers) logout(c *fiber.Ctx) error {
@@ -99,7 +104,7 @@ func (h *handlers) me(c *fiber.Ctx) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	return respond(c, fiber.StatusOK, "Profile", profileView{userView: viewUser(p.User), HasPassword: p.HasPassword})
+	return respond(c, fiber.StatusOK, "Profile", profileView{userView: viewUser(p.User), HasPassword: p.HasPassword, Orgs: viewUserOrgs(p.Orgs)})
 }
 
 func (h *handlers) listSessions(c *fiber.Ctx) error {

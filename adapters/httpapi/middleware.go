@@ -378,6 +378,9 @@ func normalizeOrigin(o string) string {
 // handle is the CORS middleware: it answers preflight requests (OPTIONS with
 // Origin and Access-Control-Request-Method) with 204 and decorates the rest.
 func (p *corsPolicy) handle(c *fiber.Ctx) error {
+	if !corsApplies(c.Path()) {
+		return c.Next()
+	}
 	origin := c.Get(fiber.HeaderOrigin)
 	if c.Method() == fiber.MethodOptions && origin != "" && c.Get(fiber.HeaderAccessControlRequestMethod) != "" {
 		if p.allowOrigin(c, origin) {
@@ -394,7 +397,7 @@ func (p *corsPolicy) handle(c *fiber.Ctx) error {
 
 // decorate sets the CORS headers of an actual (not preflight) response.
 func (p *corsPolicy) decorate(c *fiber.Ctx) {
-	if p.allowOrigin(c, c.Get(fiber.HeaderOrigin)) {
+	if corsApplies(c.Path()) && p.allowOrigin(c, c.Get(fiber.HeaderOrigin)) {
 		c.Set(fiber.HeaderAccessControlExposeHeaders, corsExposeHeaders)
 	}
 }

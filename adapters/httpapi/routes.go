@@ -11,6 +11,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secuird/secuird/core/account"
+	"github.com/secuird/secuird/core/admin"
+	"github.com/secuird/secuird/core/auditlog"
+	"github.com/secuird/secuird/core/outbox"
+	"github.com/secuird/secuird/core/tenancy"
 	"github.com/secuird/secuird/core/throttle"
 )
 
@@ -32,11 +36,22 @@ type HealthCheck struct {
 // Deps are the core services and settings behind the routes.
 type Deps struct {
 	Accounts *account.Service
+	// Tenancy serves organizations, invites and API keys (nil: no such routes).
+	Tenancy *tenancy.Service
+	// Admin serves admin user management (nil: no such routes).
+	Admin *admin.Service
 	// Limiter enforces Limits; nil turns rate limiting off (test profile).
 	Limiter *throttle.Limiter
 	Limits  Limits
 	Health  []HealthCheck
 	Version string
+	// OIDC mounts the OpenID Provider and its hosted pages (nil: none).
+	OIDC *OIDC
+	// MailOutbox serves the platform admins' view of the email outbox
+	// (nil: no such routes).
+	MailOutbox *outbox.Service
+	// Audit serves the audit views (nil: no such routes).
+	Audit *auditlog.Service
 }
 
 // New builds the Fiber application with every route.
@@ -70,11 +85,21 @@ func New(o Options, d Deps) *fiber.App {
 	u.Delete("/me", auth, h.deleteMe)
 	u.Post("/me/password", auth, h.changePassword)
 
+	h.orgRoutes(v1, lim)
+	h.adminMailRoutes(v1)
+	h.auditRoutes(v1)
+
+	// The provider's catch-all mount comes after every native route.
+	if err := h.oidcRoutes(app, v1); err != nil {
+		// The templates are embedded: this is a build defect, not input.
+		panic("httpapi: " + err.Error())
+	}
 	return app
 }
 
 type handlers struct {
-	d Deps
+	d     Deps
+	pages *pages
 }
 
 // health answers GET /api/health with plain JSON (not the envelope): 200

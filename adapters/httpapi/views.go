@@ -34,6 +34,8 @@ func viewUser(u identity.User) userView {
 type profileView struct {
 	userView
 	HasPassword bool `json:"has_password"`
+	// Orgs are the user's organizations with roles (id, name, slug, role).
+	Orgs []userOrgView `json:"orgs"`
 }
 
 // sessionView is one entry of GET /auth/sessions; it never holds the token.

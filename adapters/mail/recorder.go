@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -10,14 +11,20 @@ import (
 	"github.com/secuird/secuird/ports"
 )
 
-var _ ports.Mailer = (*Recorder)(nil)
+var (
+	_ ports.Mailer     = (*Recorder)(nil)
+	_ ports.MailSender = (*Recorder)(nil)
+)
 
-// Recorder keeps every enqueued message in memory, for tests that need to
-// read what was sent (for instance the link in a verification email). The
-// zero value is ready to use; it is safe for concurrent use.
+// Recorder keeps every message in memory, for tests that need to read
+// what was sent (for instance the link in a verification email). It is a
+// ports.Mailer (Enqueue: no outbox) and a ports.MailSender (Send: a
+// provider behind the real outbox, which records the rendered message
+// too). The zero value is ready to use; it is safe for concurrent use.
 type Recorder struct {
-	mu   sync.Mutex
-	msgs []message.Email
+	mu       sync.Mutex
+	msgs     []message.Email
+	rendered []message.Rendered
 	// arrived is closed, and replaced, whenever a message is recorded.
 	arrived chan struct{}
 }
@@ -38,6 +45,38 @@ func (r *Recorder) Enqueue(_ context.Context, m message.Email) error {
 		r.arrived = nil
 	}
 	return nil
+}
+
+// Send records the rendered message (its Email is what Messages, Last and
+// Wait return) and returns "recorded-N". It returns Invalid when the
+// message has no recipient or template.
+func (r *Recorder) Send(_ context.Context, m message.Rendered) (string, error) {
+	if err := check("mail.Recorder.Send", m.Email); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m.Email = clone(m.Email)
+	r.rendered = append(r.rendered, m)
+	r.msgs = append(r.msgs, clone(m.Email))
+	if r.arrived != nil {
+		close(r.arrived)
+		r.arrived = nil
+	}
+	return "recorded-" + strconv.Itoa(len(r.rendered)), nil
+}
+
+// Rendered returns a copy of every message received through Send, oldest
+// first, as rendered.
+func (r *Recorder) Rendered() []message.Rendered {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]message.Rendered, len(r.rendered))
+	for i, m := range r.rendered {
+		m.Email = clone(m.Email)
+		out[i] = m
+	}
+	return out
 }
 
 // Messages returns a copy of every recorded message, oldest first.
@@ -98,6 +137,7 @@ func (r *Recorder) Reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = nil
+	r.rendered = nil
 }
 
 func (r *Recorder) lastLocked(to, template string) (message.Email, bool) {

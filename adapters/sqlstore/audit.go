@@ -2,7 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -23,23 +26,29 @@ const (
 type auditRow struct {
 	bun.BaseModel `bun:"table:audit_logs,alias:a"`
 
-	ID             string         `bun:"id,pk"`
-	CreatedAt      time.Time      `bun:"created_at,notnull"`
-	UserID         string         `bun:"user_id,nullzero"`
-	Action         string         `bun:"action,notnull"`
-	ResourceType   string         `bun:"resource_type,nullzero"`
-	ResourceID     string         `bun:"resource_id,nullzero"`
-	OrganizationID string         `bun:"organization_id,nullzero"`
-	IPAddress      string         `bun:"ip_address,nullzero"`
-	UserAgent      string         `bun:"user_agent,nullzero"`
-	RequestID      string         `bun:"request_id,nullzero"`
-	Success        bool           `bun:"success,notnull"`
-	ErrorMessage   string         `bun:"error_message,nullzero"`
-	Description    string         `bun:"description,nullzero"`
-	ExtraData      map[string]any `bun:"extra_data,nullzero"` // JSON text
+	ID             string    `bun:"id,pk"`
+	CreatedAt      time.Time `bun:"created_at,notnull"`
+	UserID         string    `bun:"user_id,nullzero"`
+	Action         string    `bun:"action,notnull"`
+	ResourceType   string    `bun:"resource_type,nullzero"`
+	ResourceID     string    `bun:"resource_id,nullzero"`
+	OrganizationID string    `bun:"organization_id,nullzero"`
+	IPAddress      string    `bun:"ip_address,nullzero"`
+	UserAgent      string    `bun:"user_agent,nullzero"`
+	RequestID      string    `bun:"request_id,nullzero"`
+	Success        bool      `bun:"success,notnull"`
+	ErrorMessage   string    `bun:"error_message,nullzero"`
+	Description    string    `bun:"description,nullzero"`
+	ExtraData      string    `bun:"extra_data,nullzero"` // canonical JSON text (audit.CanonicalExtra)
+	Chain          string    `bun:"chain,notnull"`       // organization_id, or "" for the platform chain
+	Seq            int64     `bun:"seq,notnull"`
+	PrevHash       string    `bun:"prev_hash,notnull"`
+	Hash           string    `bun:"hash,notnull"`
 }
 
-func (r auditRow) entry() audit.Entry {
+// chained returns the row as an entry with every stored field but Extra,
+// which ChainHash takes as text.
+func (r auditRow) chained() audit.Entry {
 	return audit.Entry{
 		ID:           r.ID,
 		At:           dbTime(r.CreatedAt),
@@ -52,16 +61,49 @@ func (r auditRow) entry() audit.Entry {
 		Success:      r.Success,
 		Error:        r.ErrorMessage,
 		Description:  r.Description,
-		Extra:        r.ExtraData,
+		Seq:          r.Seq,
+		PrevHash:     r.PrevHash,
+		Hash:         r.Hash,
 	}
 }
 
-// AppendAudit stores e (ID and At are set by the caller). Text that
-// Postgres cannot store (NUL bytes, invalid UTF-8, e.g. in a hostile
-// User-Agent) is cleaned first, on both dialects, so the trail never
-// loses an entry over it. Conflict when the ID exists.
+// entry returns the row as an entry. Numbers in Extra come back as
+// json.Number, keeping their exact text (so large integers survive and the
+// entry's hash can be recomputed from it). Extra data that is not a JSON
+// object (only a hand-edited row has that; verification reports it) is
+// dropped.
+func (r auditRow) entry() audit.Entry {
+	e := r.chained()
+	if r.ExtraData != "" {
+		dec := json.NewDecoder(strings.NewReader(r.ExtraData))
+		dec.UseNumber()
+		var extra map[string]any
+		if dec.Decode(&extra) == nil && len(extra) > 0 {
+			e.Extra = extra
+		}
+	}
+	return e
+}
+
+// AppendAudit stores e (ID and At are set by the caller) at the end of
+// its chain: the organization's, or the platform chain when OrgID is
+// empty. It reads the chain's head and inserts the row with the next
+// sequence number, the head's hash as PrevHash and its own ChainHash, all
+// in one transaction (the caller's when ctx carries one). Appends to one
+// chain are serialised: on Postgres by a transaction-scoped advisory lock
+// on the chain key, held until the transaction ends; on SQLite by its
+// single writer. The unique (chain, seq) index is the backstop.
+//
+// Text that Postgres cannot store (NUL bytes, invalid UTF-8, e.g. in a
+// hostile User-Agent) is cleaned first, on both dialects, so the trail
+// never loses an entry over it; the hash covers the cleaned text. Conflict
+// when the ID exists; Invalid when Extra cannot be encoded as JSON.
 func (s *Store) AppendAudit(ctx context.Context, e audit.Entry) error {
 	const op = "sqlstore.AppendAudit"
+	extra, err := audit.CanonicalExtra(e.Extra)
+	if err != nil {
+		return &fault.Error{Op: op, Kind: fault.Invalid, Msg: "The audit entry's extra data cannot be stored", Err: err}
+	}
 	row := auditRow{
 		ID:             clean(e.ID),
 		CreatedAt:      dbTime(e.At),
@@ -76,15 +118,44 @@ func (s *Store) AppendAudit(ctx context.Context, e audit.Entry) error {
 		Success:        e.Success,
 		ErrorMessage:   clean(e.Error),
 		Description:    clean(e.Description),
-		ExtraData:      e.Extra,
+		// json.Marshal writes valid UTF-8 and escapes NUL, so this needs
+		// no cleaning.
+		ExtraData: extra,
 	}
-	if len(row.ExtraData) == 0 {
-		row.ExtraData = nil
+	row.Chain = row.OrganizationID
+	add := func(ctx context.Context) error {
+		db := s.db(ctx)
+		if s.postgres() {
+			// Namespaced so that the key cannot collide with another
+			// user of advisory locks by accident (a hash collision between
+			// two chains only makes them wait for each other).
+			if _, err := db.NewRaw("SELECT pg_advisory_xact_lock(hashtext(?))", "secuird.audit_logs:"+row.Chain).Exec(ctx); err != nil {
+				return translate(op, err)
+			}
+		}
+		var head auditRow
+		err := db.NewSelect().Model(&head).Column("seq", "hash").
+			Where("a.chain = ?", row.Chain).OrderExpr("a.seq DESC").Limit(1).Scan(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			row.Seq, row.PrevHash = 1, "" // the chain's first row
+		case err != nil:
+			return translate(op, err)
+		default:
+			row.Seq, row.PrevHash = head.Seq+1, head.Hash
+		}
+		row.Hash = audit.ChainHash(row.chained(), row.ExtraData)
+		if _, err := db.NewInsert().Model(&row).Exec(ctx); err != nil {
+			return translateMsg(op, err, msgs{conflict: "The audit entry already exists"})
+		}
+		return nil
 	}
-	if _, err := s.db(ctx).NewInsert().Model(&row).Exec(ctx); err != nil {
-		return translateMsg(op, err, msgs{conflict: "The audit entry already exists"})
+	if s.txFrom(ctx) != nil {
+		// The caller's transaction: the lock is held until it ends, so its
+		// later appends to the chain follow on without a gap.
+		return add(ctx)
 	}
-	return nil
+	return s.InTx(ctx, add)
 }
 
 // ListAudit returns entries matching every non-zero field of f, newest

@@ -16,6 +16,13 @@ type RegisterInput struct {
 	FullName        string
 	// RememberMe extends the first session's lifetime.
 	RememberMe bool
+	// EmailVerified creates the account with its email already verified
+	// (the caller proved it, e.g. with an emailed invitation link); no
+	// verification mail is sent.
+	EmailVerified bool
+	// OnCreate, when set, runs inside the registration transaction once
+	// the account exists; its error undoes the registration.
+	OnCreate func(ctx context.Context, u identity.User) error
 }
 
 // SessionGrant is a newly created session and its bearer token (shown once).
@@ -26,9 +33,12 @@ type SessionGrant struct {
 
 // Registration is the outcome of a registration.
 type Registration struct {
-	User        identity.User
+	User identity.User
+	// IsFirstUser is true for the first account of a fresh installation,
+	// which becomes a platform admin.
 	IsFirstUser bool
 	SessionGrant
+	OrgSetup
 }
 
 // Register creates an active account with a password, emails a verification
@@ -55,15 +65,18 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, src audit.Sour
 	now := s.now()
 	u := identity.User{
 		ID: newID(s.d.Random), Email: email, FullName: name, Status: identity.StatusActive,
-		Activated: true, CreatedAt: now, UpdatedAt: now,
+		Activated: true, EmailVerified: in.EmailVerified, CreatedAt: now, UpdatedAt: now,
 	}
 	var first bool
 	err = s.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		n, err := s.d.Users.CountUsers(ctx)
-		if err != nil {
+		// The first account of a fresh installation becomes a platform
+		// admin; the claim is race-free (two concurrent first
+		// registrations cannot both win) and rolls back with the rest.
+		var err error
+		if first, err = s.d.Users.ClaimFirstUser(ctx, u.ID, now); err != nil {
 			return err
 		}
-		first = n == 0
+		u.IsPlatformAdmin = first
 		if err := s.d.Users.CreateUser(ctx, u); err != nil {
 			if fault.Is(err, fault.Conflict) {
 				return &fault.Error{Op: op, Kind: fault.Conflict, Msg: "An account with this email already exists",
@@ -74,10 +87,18 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, src audit.Sour
 		if err := s.d.Passwords.SetPasswordHash(ctx, u.ID, hash, now); err != nil {
 			return err
 		}
-		if err := s.sendVerification(ctx, u); err != nil {
+		if !in.EmailVerified {
+			if err := s.sendVerification(ctx, u); err != nil {
+				return err
+			}
+		}
+		if err := s.record(ctx, src, audit.Entry{ActorID: u.ID, Action: audit.UserRegister, Success: true}); err != nil {
 			return err
 		}
-		return s.record(ctx, src, audit.Entry{ActorID: u.ID, Action: audit.UserRegister, Success: true})
+		if in.OnCreate != nil {
+			return in.OnCreate(ctx, u)
+		}
+		return nil
 	})
 	if err != nil {
 		return Registration{}, fault.Wrap(op, fault.Internal, err)
@@ -86,7 +107,11 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, src audit.Sour
 	if err != nil {
 		return Registration{}, fault.Wrap(op, fault.Internal, err)
 	}
-	return Registration{User: u, IsFirstUser: first, SessionGrant: grant}, nil
+	setup, err := s.orgSetup(ctx, u)
+	if err != nil {
+		return Registration{}, fault.Wrap(op, fault.Internal, err)
+	}
+	return Registration{User: u, IsFirstUser: first, SessionGrant: grant, OrgSetup: setup}, nil
 }
 
 // LoginInput is the body of a password login.
@@ -100,6 +125,7 @@ type LoginInput struct {
 type LoginResult struct {
 	User identity.User
 	SessionGrant
+	OrgSetup
 }
 
 // Login checks an email and password and creates a session. Unknown emails,
@@ -193,7 +219,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput, src audit.Source) (L
 	if err != nil {
 		return LoginResult{}, fault.Wrap(op, fault.Internal, err)
 	}
-	return LoginResult{User: u, SessionGrant: grant}, nil
+	setup, err := s.orgSetup(ctx, u)
+	if err != nil {
+		return LoginResult{}, fault.Wrap(op, fault.Internal, err)
+	}
+	return LoginResult{User: u, SessionGrant: grant, OrgSetup: setup}, nil
 }
 
 // checkLock refuses an attempt while the account or the IP is locked out.
@@ -371,6 +401,11 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, src audi
 
 // revokeAll ends every session of a user (password reset, deletion).
 func (s *Service) revokeAll(ctx context.Context, userID string) error {
-	_, err := s.d.Sessions.DeleteUserSessions(ctx, userID, "")
-	return err
+	if _, err := s.d.Sessions.DeleteUserSessions(ctx, userID, ""); err != nil {
+		return err
+	}
+	if s.d.Tokens != nil {
+		return s.d.Tokens.RevokeUser(ctx, userID, "sessions_revoked")
+	}
+	return nil
 }

@@ -10,12 +10,15 @@ import (
 	"github.com/secuird/secuird/core/fault"
 	"github.com/secuird/secuird/core/identity"
 	"github.com/secuird/secuird/core/message"
+	"github.com/secuird/secuird/core/org"
 )
 
 // Profile is a user with the facts the account page shows.
 type Profile struct {
 	User        identity.User
 	HasPassword bool
+	// Orgs are the user's live organizations with their roles.
+	Orgs []org.UserOrg
 }
 
 // Me returns the caller's profile.
@@ -24,7 +27,15 @@ func (s *Service) Me(ctx context.Context, p Principal) (Profile, error) {
 	if err != nil && !fault.Is(err, fault.NotFound) {
 		return Profile{}, fault.Wrap("account.Me", fault.Internal, err)
 	}
-	return Profile{User: p.User, HasPassword: err == nil}, nil
+	out := Profile{User: p.User, HasPassword: err == nil, Orgs: []org.UserOrg{}}
+	if s.d.Orgs != nil {
+		orgs, err := s.d.Orgs.UserOrgs(ctx, p.User.ID)
+		if err != nil {
+			return Profile{}, fault.Wrap("account.Me", fault.Internal, err)
+		}
+		out.Orgs = orgs
+	}
+	return out, nil
 }
 
 // ProfileInput changes the profile; nil fields are left alone.
@@ -149,11 +160,19 @@ func (s *Service) passwordChangedMail(ctx context.Context, u identity.User) erro
 }
 
 // DeleteAccount soft-deletes the caller's account and ends all its sessions.
-// Audit rows keep the user's ID.
+// Audit rows keep the user's ID. With organizations configured it is
+// refused (409 USER_IS_SOLE_OWNER) while the user is the only owner of an
+// organization with other members; organizations the user is alone in are
+// deleted with the account and memberships removed (Orgs.UserDeleting).
 func (s *Service) DeleteAccount(ctx context.Context, p Principal, src audit.Source) error {
 	const op = "account.DeleteAccount"
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		now := s.now()
+		if s.d.Orgs != nil {
+			if err := s.d.Orgs.UserDeleting(ctx, p.User, now, src); err != nil {
+				return err
+			}
+		}
 		if _, err := s.d.Users.UpdateUser(ctx, p.User.ID, func(u identity.User) (identity.User, error) {
 			u.DeletedAt, u.UpdatedAt = &now, now
 			return u, nil

@@ -45,6 +45,12 @@ func (s *Service) Provision(ctx context.Context, in ProvisionInput) (u identity.
 		Status: identity.StatusActive, Activated: true, IsPlatformAdmin: in.PlatformAdmin, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		// An operator-provisioned account counts as the installation's
+		// first user, so a later self-registration does not become a
+		// platform admin; the flag itself is the operator's choice.
+		if _, err := s.d.Users.ClaimFirstUser(ctx, u.ID, now); err != nil {
+			return err
+		}
 		if err := s.d.Users.CreateUser(ctx, u); err != nil {
 			return err
 		}

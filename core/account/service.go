@@ -92,6 +92,10 @@ type Deps struct {
 	Policy    ports.PasswordPolicy
 	Clock     ports.Clock
 	Random    ports.Random
+	// Orgs answers for organizations (nil: none); see Orgs.
+	Orgs Orgs
+	// Tokens revokes a user's OAuth tokens when all sessions end (nil: none).
+	Tokens ports.UserTokenRevoker
 }
 
 // Service runs the account use cases.

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/secuird/secuird/adapters/httpapi"
+	"github.com/secuird/secuird/adapters/keycrypt"
+	"github.com/secuird/secuird/adapters/memory"
+	"github.com/secuird/secuird/adapters/oidcop"
+	"github.com/secuird/secuird/adapters/passhash"
+	"github.com/secuird/secuird/adapters/system"
+	"github.com/secuird/secuird/core/provider"
+	"github.com/secuird/secuird/ports"
+)
+
+// oidcScopes are the scopes advertised in discovery.
+var oidcScopes = []string{"openid", "profile", "email", "offline_access", "roles"}
+
+// lateTokens lets the account service revoke OAuth tokens through the
+// provider, which is built after it.
+type lateTokens struct {
+	mu sync.RWMutex
+	p  *provider.Service
+}
+
+func (l *lateTokens) set(p *provider.Service) { l.mu.Lock(); l.p = p; l.mu.Unlock() }
+
+// RevokeUser implements ports.UserTokenRevoker.
+func (l *lateTokens) RevokeUser(ctx context.Context, userID, reason string) error {
+	l.mu.RLock()
+	p := l.p
+	l.mu.RUnlock()
+	if p == nil {
+		return nil
+	}
+	return p.RevokeUser(ctx, userID, reason)
+}
+
+var _ ports.UserTokenRevoker = (*lateTokens)(nil)
+
+// deriveKey derives a 32-byte key for purpose from a configured secret.
+func deriveKey(secret, purpose string) ([32]byte, error) {
+	var out [32]byte
+	k, err := hkdf.Key(sha256.New, []byte(secret), []byte("secuird"), "secuird/"+purpose, 32)
+	if err != nil {
+		return out, err
+	}
+	copy(out[:], k)
+	return out, nil
+}
+
+// wireOIDC builds the provider use cases, makes sure signing keys exist
+// (generated on first start, never on a restart) and returns what the HTTP
+// edge mounts.
+func (a *App) wireOIDC(ctx context.Context, cfg Config, hasher *passhash.Bcrypt) (*httpapi.OIDC, error) {
+	sealer, err := keycrypt.NewSealer(cfg.EncryptionKey, "oidc-signing-key")
+	if err != nil {
+		return nil, fmt.Errorf("oidc key sealer: %w", err)
+	}
+	var denylist ports.TokenDenylist
+	if d, ok := a.eph.(ports.TokenDenylist); ok {
+		denylist = d
+	} else {
+		denylist = memory.NewDenylist(nil)
+	}
+	a.Provider = provider.New(provider.Config{KeyRotation: cfg.OIDCKeyRotation, RefreshGrace: cfg.OIDCRefreshGrace}, provider.Deps{
+		Tx: a.store, Clients: a.store, Requests: a.store, Refresh: a.store, Consents: a.store, Keys: a.store,
+		Denylist: denylist, Replay: a.eph, Sessions: a.eph, Users: a.users, Audit: a.store, Hasher: hasher,
+		Sealer: sealer, KeyGen: keycrypt.Generator{}, Clock: system.Clock{}, Random: system.Random{},
+	})
+	if err := a.Provider.EnsureKeys(ctx); err != nil {
+		return nil, fmt.Errorf("oidc signing keys: %w", err)
+	}
+	cryptoKey, err := deriveKey(cfg.SecretKey, "oidc-token-crypto")
+	if err != nil {
+		return nil, err
+	}
+	csrfKey, err := deriveKey(cfg.SecretKey, "page-csrf")
+	if err != nil {
+		return nil, err
+	}
+	op, err := oidcop.New(a.Provider, oidcop.Options{Issuer: cfg.PublicURL, CryptoKey: cryptoKey, Scopes: oidcScopes})
+	if err != nil {
+		return nil, fmt.Errorf("oidc provider: %w", err)
+	}
+	a.tokens.set(a.Provider)
+	return &httpapi.OIDC{
+		Provider: a.Provider,
+		Handler: func(errPage func(http.ResponseWriter, *http.Request, int, string)) http.Handler {
+			return op.Handler(errPage)
+		},
+		Context:     oidcop.RequestContext,
+		Issuer:      op.Issuer(),
+		CallbackURL: op.CallbackURL,
+		SecretKey:   csrfKey[:],
+		Brand:       "Secuird",
+	}, nil
+}

@@ -1,0 +1,136 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/secuird/secuird/core/oidc"
+)
+
+// ClientStore keeps relying-party clients (durable).
+type ClientStore interface {
+	// CreateClient inserts c. Conflict when the client_id (or ID) exists,
+	// deleted clients included.
+	CreateClient(ctx context.Context, c oidc.Client) error
+	// ClientByClientID returns a client that is not deleted (it may be
+	// inactive). NotFound otherwise.
+	ClientByClientID(ctx context.Context, clientID string) (oidc.Client, error)
+	// ClientsByOrg lists the org's clients that are not deleted, by name.
+	ClientsByOrg(ctx context.Context, orgID string) ([]oidc.Client, error)
+	// UpdateClient applies fn to the org's client with that client_id in
+	// one transaction (ID, ClientID, OrgID and CreatedAt cannot change).
+	// fn may be retried. NotFound when absent, deleted or in another org.
+	UpdateClient(ctx context.Context, orgID, clientID string, fn func(oidc.Client) (oidc.Client, error)) (oidc.Client, error)
+}
+
+// AuthRequestStore keeps authorization requests and their codes (durable,
+// so any node can finish what another began).
+type AuthRequestStore interface {
+	// CreateAuthRequest stores a. Conflict when the ID exists.
+	CreateAuthRequest(ctx context.Context, a oidc.AuthRequest) error
+	// AuthRequestByID returns the request. NotFound when absent.
+	AuthRequestByID(ctx context.Context, id string) (oidc.AuthRequest, error)
+	// UpdateAuthRequest applies fn in one transaction. fn may be retried.
+	// NotFound when absent.
+	UpdateAuthRequest(ctx context.Context, id string, fn func(oidc.AuthRequest) (oidc.AuthRequest, error)) (oidc.AuthRequest, error)
+	// RedeemAuthCode marks the code with that hash used at now and returns
+	// its request; exactly one of any number of concurrent calls succeeds.
+	// NotFound when no request has the code; Conflict, with the request,
+	// when the code was redeemed before (so its tokens can be revoked).
+	RedeemAuthCode(ctx context.Context, codeHash string, now time.Time) (oidc.AuthRequest, error)
+	// DeleteExpiredAuthRequests removes requests that expired before t and
+	// whose codes (if any) expired before t; it returns how many.
+	DeleteExpiredAuthRequests(ctx context.Context, t time.Time) (int, error)
+}
+
+// RefreshFilter selects refresh tokens to revoke; empty fields do not
+// filter, but Subject is required.
+type RefreshFilter struct {
+	Subject   string
+	ClientID  string
+	SessionID string
+}
+
+// RefreshTokenStore keeps refresh-token families (durable).
+type RefreshTokenStore interface {
+	// CreateRefreshToken stores t. Conflict when the hash or ID exists.
+	CreateRefreshToken(ctx context.Context, t oidc.RefreshToken) error
+	// RefreshTokenByHash returns the token, whatever its state. NotFound
+	// when absent.
+	RefreshTokenByHash(ctx context.Context, hash string) (oidc.RefreshToken, error)
+	// RotateRefreshToken marks the token with oldHash rotated at now and
+	// stores next, in one transaction. Of any number of concurrent calls
+	// for one token exactly one succeeds; the others get Conflict, as does
+	// any call for a token already rotated or revoked. NotFound when absent.
+	RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, next oidc.RefreshToken) error
+	// RevokeRefreshFamily revokes every live token of the family and
+	// returns how many it revoked.
+	RevokeRefreshFamily(ctx context.Context, familyID, reason string, now time.Time) (int, error)
+	// RevokeRefreshTokens revokes the live tokens matching f and returns
+	// the IDs of the families touched. Invalid without a subject.
+	RevokeRefreshTokens(ctx context.Context, f RefreshFilter, reason string, now time.Time) ([]string, error)
+}
+
+// ConsentStore keeps users' remembered consents (durable).
+type ConsentStore interface {
+	// PutConsent creates or replaces the user's consent for the client.
+	PutConsent(ctx context.Context, c oidc.Consent) error
+	// Consent returns the user's consent for the client. NotFound when none.
+	Consent(ctx context.Context, userID, clientID string) (oidc.Consent, error)
+	// ConsentsByUser lists the user's consents, newest first.
+	ConsentsByUser(ctx context.Context, userID string) ([]oidc.Consent, error)
+	// DeleteConsent removes one consent. NotFound when absent.
+	DeleteConsent(ctx context.Context, userID, clientID string) error
+}
+
+// SigningKeyStore keeps the provider's signing keys (durable; private keys
+// sealed).
+type SigningKeyStore interface {
+	// CreateSigningKey stores k. Conflict when the ID exists or when k is
+	// active and another active key of its algorithm exists (two nodes
+	// starting at once cannot both create one).
+	CreateSigningKey(ctx context.Context, k oidc.SigningKey) error
+	// SigningKeys lists every key that is not retired, oldest first.
+	SigningKeys(ctx context.Context) ([]oidc.SigningKey, error)
+	// AllSigningKeys lists every key, retired ones included, oldest first.
+	AllSigningKeys(ctx context.Context) ([]oidc.SigningKey, error)
+	// UpdateSigningKey applies fn in one transaction (ID, Alg and key
+	// material cannot change). fn may be retried. NotFound when absent;
+	// Conflict when it would make a second active key of one algorithm.
+	UpdateSigningKey(ctx context.Context, id string, fn func(oidc.SigningKey) (oidc.SigningKey, error)) (oidc.SigningKey, error)
+}
+
+// TokenDenylist remembers revoked access tokens and token families until
+// the tokens would have expired anyway (ephemeral).
+type TokenDenylist interface {
+	// Deny records key for ttl (a ttl of zero or less records nothing).
+	Deny(ctx context.Context, key string, ttl time.Duration) error
+	// AnyDenied reports whether any of keys is recorded.
+	AnyDenied(ctx context.Context, keys ...string) (bool, error)
+}
+
+// Sealer encrypts small secrets at rest (signing keys) with a key derived
+// from ENCRYPTION_KEY.
+type Sealer interface {
+	// Seal encrypts plain bound to aad and names the sealing key version.
+	Seal(plain, aad []byte) (sealed []byte, keyID string, err error)
+	// Open decrypts what Seal returned. Internal when it does not
+	// authenticate (wrong key, tampering, other aad).
+	Open(sealed []byte, keyID string, aad []byte) ([]byte, error)
+}
+
+// KeyGenerator makes signing key pairs.
+type KeyGenerator interface {
+	// GenerateSigningKey returns a new key for alg (RS256 or ES256) as
+	// PKCS#8 DER, its public JWK (JSON, with kid, alg and use) and its kid.
+	// Invalid for another alg.
+	GenerateSigningKey(alg string) (privateDER []byte, publicJWK, kid string, err error)
+}
+
+// UserTokenRevoker revokes every OAuth token issued to a user; the account
+// use cases call it on password reset and account deletion.
+type UserTokenRevoker interface {
+	// RevokeUser revokes the user's refresh tokens (and their access
+	// tokens' families).
+	RevokeUser(ctx context.Context, userID, reason string) error
+}
