@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,6 +21,7 @@ import (
 	"github.com/secuird/secuird/adapters/system"
 	"github.com/secuird/secuird/core/account"
 	"github.com/secuird/secuird/core/admin"
+	"github.com/secuird/secuird/core/mfaflow"
 	"github.com/secuird/secuird/core/provider"
 	"github.com/secuird/secuird/core/tenancy"
 	"github.com/secuird/secuird/core/throttle"
@@ -58,7 +58,11 @@ type App struct {
 	mail *mailSystem
 	// Provider is the OpenID Provider's use cases.
 	Provider *provider.Service
-	tokens   lateTokens
+	// MFA serves TOTP, passkeys, MFA policies and the compliance job.
+	MFA    *mfaflow.Service
+	tokens lateTokens
+	// oidcEvents batches the provider's high-volume events (app/oidc.go).
+	oidcEvents oidcEventCloser
 }
 
 // Option changes how New wires the App (tests use them).
@@ -168,7 +172,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		Clock:  system.Clock{}, Random: system.Random{},
 		Orgs: orgs, Tokens: &a.tokens,
 	})
-	a.wireTenancy(cfg, a.users, hasher, orgs)
+	// The provider disables an organization's OIDC clients when it is deleted.
+	a.wireTenancy(cfg, a.users, hasher, orgs, &a.tokens)
 
 	deps := httpapi.Deps{
 		Accounts: a.Accounts,
@@ -193,6 +198,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 	}
 	deps.MailOutbox = a.Outbox()
 	deps.Audit = a.auditViews()
+	if a.MFA, err = a.wireMFA(cfg, hasher); err != nil {
+		return nil, err
+	}
+	deps.MFA = a.MFA
 	if deps.OIDC, err = a.wireOIDC(ctx, cfg, hasher); err != nil {
 		return nil, err
 	}
@@ -234,7 +243,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 // Run listens on the configured address and serves until ctx is done.
 func (a *App) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", a.cfg.Addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}
@@ -251,6 +261,7 @@ func (a *App) ephemeralName() string {
 // Close releases every adapter.
 func (a *App) Close() error {
 	var errs []error
+	errs = append(errs, a.closeOIDCEvents())
 	if a.eph != nil {
 		a.eph.Close()
 	}
@@ -258,16 +269,4 @@ func (a *App) Close() error {
 		errs = append(errs, a.store.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// redactURL hides the password of a connection URL for logs.
-func redactURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		if at := strings.LastIndex(s, "@"); at > i {
-			if colon := strings.Index(s[i+3:at], ":"); colon >= 0 {
-				return s[:i+3+colon] + ":***" + s[at:]
-			}
-		}
-	}
-	return s
 }

@@ -109,7 +109,7 @@ func Defaults() Config {
 			TTL: 24 * time.Hour, RememberMeTTL: 30 * 24 * time.Hour,
 			IdleTimeout: 12 * time.Hour, RememberMeIdleTimeout: 14 * 24 * time.Hour,
 		},
-		RateLimit: RateLimitConfig{
+		RateLimit: RateLimitConfig{ //nolint:gosec // rate-limit rules, not credentials
 			Enabled:        true,
 			Default:        "100/h",
 			Register:       "10/min,50/h",

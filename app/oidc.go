@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
+	"github.com/secuird/secuird/adapters/eventbatch"
 	"github.com/secuird/secuird/adapters/httpapi"
 	"github.com/secuird/secuird/adapters/keycrypt"
 	"github.com/secuird/secuird/adapters/memory"
@@ -41,7 +43,40 @@ func (l *lateTokens) RevokeUser(ctx context.Context, userID, reason string) erro
 	return p.RevokeUser(ctx, userID, reason)
 }
 
-var _ ports.UserTokenRevoker = (*lateTokens)(nil)
+// OrgDeleted implements ports.OrgDeletionHook: the provider deactivates
+// the organization's clients and revokes their refresh tokens.
+func (l *lateTokens) OrgDeleted(ctx context.Context, orgID string, at time.Time) error {
+	l.mu.RLock()
+	p := l.p
+	l.mu.RUnlock()
+	if p == nil {
+		return nil
+	}
+	return p.OrgDeleted(ctx, orgID, at)
+}
+
+var (
+	_ ports.UserTokenRevoker = (*lateTokens)(nil)
+	_ ports.OrgDeletionHook  = (*lateTokens)(nil)
+)
+
+// oidcEventCloser flushes and stops the batched OIDC event writer.
+type oidcEventCloser interface {
+	Close(ctx context.Context) error
+}
+
+// closeOIDCEvents writes the buffered OIDC events (graceful shutdown; a
+// crash loses at most the last flush interval, see adapters/eventbatch).
+func (a *App) closeOIDCEvents() error {
+	if a.oidcEvents == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := a.oidcEvents.Close(ctx)
+	a.oidcEvents = nil
+	return err
+}
 
 // deriveKey derives a 32-byte key for purpose from a configured secret.
 func deriveKey(secret, purpose string) ([32]byte, error) {
@@ -68,9 +103,11 @@ func (a *App) wireOIDC(ctx context.Context, cfg Config, hasher *passhash.Bcrypt)
 	} else {
 		denylist = memory.NewDenylist(nil)
 	}
+	events := eventbatch.New(a.store, eventbatch.Options{Logger: a.log})
+	a.oidcEvents = events
 	a.Provider = provider.New(provider.Config{KeyRotation: cfg.OIDCKeyRotation, RefreshGrace: cfg.OIDCRefreshGrace}, provider.Deps{
-		Tx: a.store, Clients: a.store, Requests: a.store, Refresh: a.store, Consents: a.store, Keys: a.store,
-		Denylist: denylist, Replay: a.eph, Sessions: a.eph, Users: a.users, Audit: a.store, Hasher: hasher,
+		Tx: a.store, Clients: a.store, Requests: a.store, Devices: a.store, Refresh: a.store, Consents: a.store, Keys: a.store,
+		Denylist: denylist, Replay: a.eph, Sessions: a.eph, Users: a.users, Orgs: a.store, Members: a.store, Audit: a.store, Events: events, Hasher: hasher,
 		Sealer: sealer, KeyGen: keycrypt.Generator{}, Clock: system.Clock{}, Random: system.Random{},
 	})
 	if err := a.Provider.EnsureKeys(ctx); err != nil {

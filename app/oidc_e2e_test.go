@@ -391,20 +391,74 @@ func TestOIDCEndToEnd(t *testing.T) {
 				}
 			})
 
-			t.Run("end session ends the SSO session and refuses unregistered redirects", func(t *testing.T) {
-				_, idt, _ := r.codeFlow(t)
-				_ = idt
-				res, _ := r.with(t).get(s.url + "/oidc/end_session?client_id=" + portalID + "&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/"))
-				if res.StatusCode == http.StatusFound {
-					t.Fatalf("redirected to an unregistered post-logout URI: %s", res.Header.Get("Location"))
+			t.Run("end session refuses unregistered redirects and asks before logging out", func(t *testing.T) {
+				r := r.with(t)
+				tok, _, _ := r.codeFlow(t)
+				res, _ := r.get(s.url + "/oidc/end_session?client_id=" + portalID + "&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/"))
+				if res.StatusCode < 400 || res.Header.Get("Location") != "" {
+					t.Fatalf("unregistered post-logout URI: status %d location %q", res.StatusCode, res.Header.Get("Location"))
 				}
-				res, body := r.with(t).get(s.url + "/oidc/end_session?client_id=" + portalID + "&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:3000/"))
+				// A bare GET (what a cross-site page can trigger) shows the
+				// confirmation page and logs nobody out.
+				res, body := r.get(s.url + "/oidc/end_session?client_id=" + portalID + "&state=bye&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:3000/"))
+				csrf := hiddenCSRF.FindStringSubmatch(body)
+				if res.StatusCode != http.StatusOK || !strings.Contains(body, `action="/oidc/logout"`) || csrf == nil {
+					t.Fatalf("bare end_session: status %d, want the confirmation page; body %.300s", res.StatusCode, body)
+				}
+				res, body = r.get(r.conf.AuthCodeURL("st-still", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+				if loc := redirectTo(t, res, body); loc.Query().Get("code") == "" {
+					t.Fatalf("the session ended without confirmation: %s", loc)
+				}
+				form := url.Values{"client_id": {portalID}, "post_logout_redirect_uri": {"http://localhost:3000/"}, "state": {"bye"}, "action": {"logout"}}
+				post := func(f url.Values) (reply, string) {
+					res, err := r.browser.PostForm(s.url+"/oidc/logout", f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer res.Body.Close()
+					b, _ := io.ReadAll(res.Body)
+					return reply{res.StatusCode, res.Header}, string(b)
+				}
+				if res, _ := post(form); res.StatusCode != http.StatusForbidden {
+					t.Fatalf("confirmation without the CSRF token: status %d", res.StatusCode)
+				}
+				form.Set("csrf_token", csrf[1])
+				res, body = post(form)
+				if loc := redirectTo(t, res, body); loc.String() != "http://localhost:3000/?state=bye" {
+					t.Errorf("post-logout redirect %s", loc)
+				}
+				res, body = r.get(r.conf.AuthCodeURL("st-after", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+				if loc := redirectTo(t, res, body); loc.Query().Get("error") != "login_required" {
+					t.Errorf("after logout, prompt=none gave %s", loc)
+				}
+				status, _, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+				if status != http.StatusBadRequest {
+					t.Errorf("refresh after logout: %d", status)
+				}
+			})
+
+			t.Run("end session with an id_token_hint of the current session logs out at once", func(t *testing.T) {
+				r := r.with(t)
+				tok, _, _ := r.codeFlow(t)
+				hint, _ := tok.Extra("id_token").(string)
+				res, body := r.get(s.url + "/oidc/end_session?id_token_hint=" + url.QueryEscape(hint) + "&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:3000/"))
 				if loc := redirectTo(t, res, body); loc.String() != "http://localhost:3000/" {
 					t.Errorf("post-logout redirect %s", loc)
 				}
-				res, body = r.with(t).get(r.conf.AuthCodeURL("st-after", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+				res, body = r.get(r.conf.AuthCodeURL("st-gone", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
 				if loc := redirectTo(t, res, body); loc.Query().Get("error") != "login_required" {
 					t.Errorf("after logout, prompt=none gave %s", loc)
+				}
+				// The same hint, now for a session that is gone, in a new
+				// session: the user is asked.
+				r.login(r.conf.AuthCodeURL("st-new", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), bobEmail, bobPassword)
+				res, body = r.get(s.url + "/oidc/end_session?id_token_hint=" + url.QueryEscape(hint))
+				if res.StatusCode != http.StatusOK || !strings.Contains(body, `action="/oidc/logout"`) {
+					t.Errorf("hint of an older session: status %d, want the confirmation page", res.StatusCode)
+				}
+				res, _ = r.get(s.url + "/oidc/end_session?id_token_hint=" + url.QueryEscape(hint[:len(hint)-4]+"AAAA"))
+				if res.StatusCode != http.StatusBadRequest {
+					t.Errorf("tampered hint: status %d", res.StatusCode)
 				}
 			})
 		})

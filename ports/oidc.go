@@ -69,6 +69,10 @@ type RefreshTokenStore interface {
 	// RevokeRefreshTokens revokes the live tokens matching f and returns
 	// the IDs of the families touched. Invalid without a subject.
 	RevokeRefreshTokens(ctx context.Context, f RefreshFilter, reason string, now time.Time) ([]string, error)
+	// RevokeClientRefreshTokens revokes every live refresh token of the
+	// client (disabled or deleted clients, deleted organizations) and
+	// returns how many it revoked.
+	RevokeClientRefreshTokens(ctx context.Context, clientID, reason string, now time.Time) (int, error)
 }
 
 // ConsentStore keeps users' remembered consents (durable).
@@ -133,4 +137,42 @@ type UserTokenRevoker interface {
 	// RevokeUser revokes the user's refresh tokens (and their access
 	// tokens' families).
 	RevokeUser(ctx context.Context, userID, reason string) error
+}
+
+// DeviceGrantStore keeps device authorization grants (RFC 8628; durable,
+// so any node can answer a poll).
+type DeviceGrantStore interface {
+	// CreateDeviceGrant stores g. Conflict when the ID, device code hash or
+	// user code hash exists.
+	CreateDeviceGrant(ctx context.Context, g oidc.DeviceGrant) error
+	// DeviceGrantByID returns the grant. NotFound when absent.
+	DeviceGrantByID(ctx context.Context, id string) (oidc.DeviceGrant, error)
+	// DeviceGrantByUserCode returns the grant with that user code hash.
+	// NotFound when absent.
+	DeviceGrantByUserCode(ctx context.Context, userCodeHash string) (oidc.DeviceGrant, error)
+	// DeviceGrantByDeviceCode returns the grant with that device code hash.
+	// NotFound when absent.
+	DeviceGrantByDeviceCode(ctx context.Context, deviceCodeHash string) (oidc.DeviceGrant, error)
+	// UpdateDeviceGrant applies fn in one transaction (the grant row is
+	// locked, so concurrent polls are serialised). fn may be retried.
+	// NotFound when absent.
+	UpdateDeviceGrant(ctx context.Context, id string, fn func(oidc.DeviceGrant) (oidc.DeviceGrant, error)) (oidc.DeviceGrant, error)
+	// DeleteExpiredDeviceGrants removes grants that expired before t and
+	// returns how many.
+	DeleteExpiredDeviceGrants(ctx context.Context, t time.Time) (int, error)
+}
+
+// OIDCEventLog stores protocol events (durable, append-only).
+type OIDCEventLog interface {
+	// AppendOIDCEvents inserts the events in one transaction.
+	AppendOIDCEvents(ctx context.Context, events []oidc.Event) error
+	// OIDCEvents lists the newest events of a client (at most limit),
+	// newest first.
+	OIDCEvents(ctx context.Context, clientID string, limit int) ([]oidc.Event, error)
+}
+
+// OIDCEventSink takes protocol events without making the caller wait for
+// storage (a batched writer). Record never fails the caller's request.
+type OIDCEventSink interface {
+	Record(ctx context.Context, e oidc.Event)
 }

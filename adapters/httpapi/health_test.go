@@ -37,6 +37,7 @@ func TestHealth(t *testing.T) {
 				t.Fatal(err)
 			}
 			raw, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
 			var h struct {
 				Status, Service, Version string
 				Checks                   map[string]struct{ Status string }

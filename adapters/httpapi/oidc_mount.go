@@ -68,7 +68,9 @@ func (h *handlers) mountOIDC(app *fiber.App) {
 		req = req.WithContext(o.Context(c.UserContext(), requestSource(c), ssoHash))
 		w := &responseWriter{header: http.Header{}}
 		handler.ServeHTTP(w, req)
-		if c.Path() == "/oidc/end_session" && w.status < 400 && w.status != 0 {
+		// A finished logout clears the SSO cookie; a detour to the
+		// confirmation page keeps it.
+		if c.Path() == "/oidc/end_session" && w.status < 400 && w.status != 0 && !strings.HasPrefix(w.header.Get("Location"), "/oidc/logout") {
 			h.clearSSOCookie(c)
 		}
 		return w.flush(c)

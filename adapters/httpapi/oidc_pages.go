@@ -28,6 +28,8 @@ const (
 	pageLogin   = "login"
 	pageConsent = "consent"
 	pageMessage = "message"
+	pageLogout  = "logout"
+	pageDevice  = "device"
 )
 
 // pageCSP is the hosted pages' policy: no scripts at all, styles and
@@ -46,7 +48,7 @@ type pages struct {
 func loadPages(brand string) (*pages, error) {
 	p := &pages{brand: brand, tmpl: map[string]*template.Template{}}
 	fsys := web.Pages()
-	for _, name := range []string{pageLogin, pageConsent, pageMessage} {
+	for _, name := range []string{pageLogin, pageConsent, pageMessage, pageLogout, pageDevice} {
 		t, err := template.ParseFS(fsys, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("hosted page %s: %w", name, err)
@@ -75,6 +77,14 @@ type loginView struct {
 type consentView struct {
 	ClientName, LogoURI, PolicyURI, TosURI, UserEmail, RequestID, CSRF string
 	Scopes                                                             []string
+}
+
+type deviceView struct {
+	UserCode, CSRF, Error string
+}
+
+type logoutView struct {
+	ClientName, UserEmail, ClientID, PostLogoutRedirectURI, State, CSRF string
 }
 
 type messageView struct {
@@ -195,6 +205,12 @@ func (h *handlers) csrfValid(c *fiber.Ctx, purpose string) bool {
 // errorRedirect sends the browser back to the client's registered
 // redirect URI with an OAuth error, the state and iss (RFC 9207).
 func (h *handlers) errorRedirect(c *fiber.Ctx, a oidc.AuthRequest, code, desc string) error {
+	if a.ResponseType == oidc.ResponseTypeDevice {
+		// A device request has no redirect URI: the answer reaches the
+		// device when it polls.
+		return h.pages.send(c, fiber.StatusOK, pageMessage, "Device not connected", messageView{Message: "The device was not given access.",
+			Detail: "You can close this window.", IsError: true})
+	}
 	q := url.Values{}
 	q.Set("error", code)
 	if desc != "" {
@@ -228,6 +244,10 @@ func (h *handlers) proceed(c *fiber.Ctx, d provider.Decision, err error, loginEr
 	}
 	switch d.Step {
 	case provider.StepDone:
+		if d.Request.ResponseType == oidc.ResponseTypeDevice {
+			return h.pages.send(c, fiber.StatusOK, pageMessage, "Device connected", messageView{Message: "Your device is now signed in.",
+				Detail: "Return to your device. You can close this window."})
+		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect(h.d.OIDC.CallbackURL(d.Request.ID), fiber.StatusFound)
 	case provider.StepConsent:
@@ -423,6 +443,10 @@ func (h *handlers) oidcRoutes(app *fiber.App, v1 fiber.Router) error {
 	app.Get("/oidc/consent", h.consentPage)
 	app.Post("/oidc/consent", h.consentSubmit)
 	app.Get("/oidc/logged-out", h.loggedOutPage)
+	app.Get("/oidc/logout", h.logoutPage)
+	app.Post("/oidc/logout", h.logoutSubmit)
+	app.Get("/oidc/device", h.devicePage)
+	app.Post("/oidc/device", rateLimit(h.d.Limiter, "oidc-device", h.d.Limits.Login...), h.deviceSubmit)
 	v1.Get("/users/me/consents", h.requireSession, h.listConsents)
 	v1.Delete("/users/me/consents/:client_id", h.requireSession, h.revokeConsent)
 	h.mountOIDC(app)

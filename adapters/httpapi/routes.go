@@ -13,6 +13,7 @@ import (
 	"github.com/secuird/secuird/core/account"
 	"github.com/secuird/secuird/core/admin"
 	"github.com/secuird/secuird/core/auditlog"
+	"github.com/secuird/secuird/core/mfaflow"
 	"github.com/secuird/secuird/core/outbox"
 	"github.com/secuird/secuird/core/tenancy"
 	"github.com/secuird/secuird/core/throttle"
@@ -52,6 +53,9 @@ type Deps struct {
 	MailOutbox *outbox.Service
 	// Audit serves the audit views (nil: no such routes).
 	Audit *auditlog.Service
+	// MFA serves TOTP, passkeys, MFA policies and compliance (nil: no
+	// such routes).
+	MFA *mfaflow.Service
 }
 
 // New builds the Fiber application with every route.
@@ -88,6 +92,7 @@ func New(o Options, d Deps) *fiber.App {
 	h.orgRoutes(v1, lim)
 	h.adminMailRoutes(v1)
 	h.auditRoutes(v1)
+	h.mfaRoutes(v1)
 
 	// The provider's catch-all mount comes after every native route.
 	if err := h.oidcRoutes(app, v1); err != nil {

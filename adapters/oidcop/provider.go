@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/secuird/secuird/core/audit"
@@ -36,6 +37,8 @@ const (
 	PathDiscovery  = "/.well-known/openid-configuration"
 	PathLogin      = "/oidc/login"
 	PathLoggedOut  = "/oidc/logged-out"
+	// PathLogoutConfirm is the hosted logout confirmation page.
+	PathLogoutConfirm = "/oidc/logout"
 )
 
 // Options configure the provider.
@@ -54,6 +57,7 @@ type Options struct {
 type Provider struct {
 	op     *op.Provider
 	issuer string
+	svc    *provider.Service
 
 	discOnce sync.Once
 	disc     []byte
@@ -75,6 +79,7 @@ func New(svc *provider.Service, o Options) (*Provider, error) {
 		AuthMethodPrivateKeyJWT:  true,
 		GrantTypeRefreshToken:    true,
 		SupportedScopes:          o.Scopes,
+		DeviceAuthorization:      deviceConfig(),
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "at_hash", "azp", "sid",
 			"name", "preferred_username", "picture", "updated_at", "email", "email_verified", "scope", "client_id"},
 	}
@@ -101,7 +106,7 @@ func New(svc *provider.Service, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{op: p, issuer: issuer}, nil
+	return &Provider{op: p, issuer: issuer, svc: svc}, nil
 }
 
 // Issuer returns the issuer URL.
@@ -132,6 +137,19 @@ func (p *Provider) Handler(errPage ErrorPage) http.Handler {
 			p.serveDiscovery(w, r)
 		case PathAuthorize, PathCallback:
 			p.serveAuthorize(w, r, errPage)
+		case PathEndSession:
+			p.serveEndSession(w, r, errPage)
+		case PathDevice:
+			p.serveDeviceAuthorization(w, r)
+		case PathJWKS:
+			p.svc.JWKSAccessed(r.Context(), stateFrom(r.Context()).src)
+			p.op.ServeHTTP(w, r)
+		case PathToken:
+			if r.Method == http.MethodPost && r.ParseForm() == nil && r.PostForm.Get("grant_type") == string(oidc.GrantTypeDeviceCode) {
+				p.serveDeviceToken(w, r)
+				return
+			}
+			p.op.ServeHTTP(w, r)
 		default:
 			p.op.ServeHTTP(w, r)
 		}
@@ -142,6 +160,24 @@ func (p *Provider) Handler(errPage ErrorPage) http.Handler {
 // adds RFC 9207 "iss" to an authorization response redirect (trap 6) and
 // turns a refusal without redirect into the host's error page.
 func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request, errPage ErrorPage) {
+	if r.URL.Path == PathCallback {
+		if a, msg, denied := p.svc.TakeDenial(r.Context(), r.URL.Query().Get("id")); denied {
+			// Refused after login (an org:<slug> scope of an organization
+			// the user is not a member of): access_denied to the client.
+			q := url.Values{"error": {"access_denied"}, "error_description": {msg}, "iss": {p.issuer}}
+			if a.State != "" {
+				q.Set("state", a.State)
+			}
+			sep := "?"
+			if strings.Contains(a.RedirectURI, "?") {
+				sep = "&"
+			}
+			w.Header().Set("Location", a.RedirectURI+sep+q.Encode())
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+	}
 	rec := httptest.NewRecorder()
 	p.op.ServeHTTP(rec, r)
 	res := rec.Result()
@@ -198,12 +234,11 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		doc["response_modes_supported"] = []string{"query"}
 		doc["authorization_response_iss_parameter_supported"] = true
 		doc["code_challenge_methods_supported"] = []string{"S256"}
-		doc["grant_types_supported"] = []string{"authorization_code", "refresh_token", "client_credentials"}
+		doc["grant_types_supported"] = []string{"authorization_code", "refresh_token", "client_credentials", string(oidc.GrantTypeDeviceCode)}
 		doc["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
 		doc["request_parameter_supported"] = false
 		doc["claims_parameter_supported"] = false
 		doc["prompt_values_supported"] = []string{"none", "login", "consent", "select_account"}
-		delete(doc, "device_authorization_endpoint")
 		delete(doc, "check_session_iframe")
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)

@@ -29,6 +29,8 @@ type storage struct {
 
 	kmu    sync.Mutex
 	parsed map[string]any // kid -> parsed private key
+	pub    []op.Key       // parsed public keys of pubFor
+	pubFor *provider.KeySet
 }
 
 var (
@@ -36,7 +38,6 @@ var (
 	_ op.ClientCredentialsStorage       = (*storage)(nil)
 	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
 	_ op.CanGetPrivateClaimsFromRequest = (*storage)(nil)
-	_ op.CanTerminateSessionFromRequest = (*storage)(nil)
 )
 
 // reqState is per-request state the adaptor puts into the context: the
@@ -51,6 +52,8 @@ type reqState struct {
 	// for the token's private claims and then for the signing key, so the
 	// next SigningKey call signs an access token (ES256), not an ID token.
 	accessJWT bool
+	// device is the device grant redeemed by this token request.
+	device *coreoidc.DeviceGrant
 }
 
 type stateKey struct{}
@@ -137,6 +140,16 @@ func familyOf(req op.TokenRequest) string {
 	return ""
 }
 
+// tokenFamily is familyOf, with the device grant of the request context.
+func tokenFamily(ctx context.Context, req op.TokenRequest) string {
+	if _, ok := req.(*op.DeviceAuthorizationState); ok {
+		if g := deviceGrant(ctx); g != nil {
+			return g.ID
+		}
+	}
+	return familyOf(req)
+}
+
 func (s *storage) clientOf(ctx context.Context, clientID string) (coreoidc.Client, error) {
 	if st := stateFrom(ctx); st.client != nil && st.client.ClientID == clientID {
 		return *st.client, nil
@@ -152,6 +165,8 @@ func clientIDOf(req op.TokenRequest) string {
 		return r.t.ClientID
 	case *ccRequest:
 		return r.clientID
+	case *op.DeviceAuthorizationState:
+		return r.ClientID
 	}
 	if aud := req.GetAudience(); len(aud) > 0 {
 		return aud[0]
@@ -165,7 +180,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	if err != nil {
 		return "", time.Time{}, toOIDC(err, oidc.ErrInvalidClient)
 	}
-	at := s.p.NewAccessToken(c, familyOf(req), req.GetScopes())
+	at := s.p.NewAccessToken(c, tokenFamily(ctx, req), req.GetScopes())
 	switch r := req.(type) {
 	case *ccRequest:
 		s.p.TokenIssued(ctx, c, r.clientID, coreoidc.GrantClientCredentials, s.src(ctx))
@@ -194,13 +209,20 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		if err == nil {
 			r.t = next
 		}
+	case *op.DeviceAuthorizationState:
+		g := deviceGrant(ctx)
+		if g == nil {
+			err = fault.E("oidcop.CreateAccessAndRefreshTokens", fault.Invalid, "Refresh tokens are not issued for this grant")
+			break
+		}
+		refresh, err = s.p.IssueRefreshToken(ctx, c, deviceRefreshGrant(g), s.src(ctx))
 	default:
 		err = fault.E("oidcop.CreateAccessAndRefreshTokens", fault.Invalid, "Refresh tokens are not issued for this grant")
 	}
 	if err != nil {
 		return "", "", time.Time{}, toOIDC(err, nil)
 	}
-	at := s.p.NewAccessToken(c, familyOf(req), req.GetScopes())
+	at := s.p.NewAccessToken(c, tokenFamily(ctx, req), req.GetScopes())
 	return at.ID, refresh, at.ExpiresAt, nil
 }
 
@@ -218,20 +240,10 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	return &refreshRequest{t: t, scopes: t.Scopes}, nil
 }
 
-// TerminateSession is replaced by TerminateSessionFromRequest.
+// TerminateSession is never reached: end_session is served by
+// Provider.Handler (serveEndSession), which asks the core whether the user
+// must confirm first.
 func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
-
-// TerminateSessionFromRequest ends the SSO session of the browser and
-// revokes its refresh tokens; the post-logout URI was checked by the core.
-func (s *storage) TerminateSessionFromRequest(ctx context.Context, r *op.EndSessionRequest) (string, error) {
-	st := stateFrom(ctx)
-	err := s.p.EndSession(ctx, provider.EndSessionInput{ClientID: r.ClientID, PostLogoutRedirectURI: r.RedirectURI,
-		SessionTokenHash: st.ssoSID, Subject: r.UserID}, st.src)
-	if err != nil {
-		return "", toOIDC(err, oidc.ErrInvalidRequest)
-	}
-	return r.RedirectURI, nil
-}
 
 // RevokeToken revokes an access token (by its ID) or a refresh family.
 func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
@@ -351,12 +363,21 @@ func (k publicKey) Use() string { return "sig" }
 // Key implements op.Key.
 func (k publicKey) Key() any { return k.jwk.Key }
 
-// KeySet returns every published key (next, active, retiring).
+// KeySet returns every published key (next, active, retiring). The
+// parsed keys are kept until the core reloads its key set, so verifying a
+// token parses no JSON.
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	set, err := s.p.Keys(ctx)
 	if err != nil {
 		return nil, toOIDC(err, nil)
 	}
+	s.kmu.Lock()
+	if s.pubFor == set {
+		out := s.pub
+		s.kmu.Unlock()
+		return out, nil
+	}
+	s.kmu.Unlock()
 	out := make([]op.Key, 0, len(set.Published))
 	for _, k := range set.Published {
 		var jwk jose.JSONWebKey
@@ -365,6 +386,9 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 		}
 		out = append(out, publicKey{jwk: jwk})
 	}
+	s.kmu.Lock()
+	s.pub, s.pubFor = out, set
+	s.kmu.Unlock()
 	return out, nil
 }
 
@@ -434,6 +458,10 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 		if r.t.SessionID != "" {
 			info.AppendClaims("sid", r.t.SessionID)
 		}
+	case *op.DeviceAuthorizationState:
+		if g := deviceGrant(ctx); g != nil && g.SessionID != "" {
+			info.AppendClaims("sid", g.SessionID)
+		}
 	}
 	return nil
 }
@@ -451,6 +479,9 @@ func (s *storage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, subject
 	}
 	if uc.HasEmail {
 		info.Email, info.EmailVerified = uc.Email, oidc.Bool(uc.EmailVerified)
+	}
+	if uc.HasRoles {
+		info.AppendClaims("roles", uc.Roles)
 	}
 	return nil
 }

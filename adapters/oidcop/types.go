@@ -41,6 +41,12 @@ func toOIDC(err error, notFound func() *oidc.Error) *oidc.Error {
 		return oidc.ErrAccessDenied().WithDescription("%s", msg)
 	case provider.CodeUnauthorizedClient:
 		return oidc.ErrUnauthorizedClient().WithDescription("%s", msg)
+	case provider.CodeAuthorizationPending:
+		return oidc.ErrAuthorizationPending().WithDescription("%s", msg)
+	case provider.CodeSlowDown:
+		return oidc.ErrSlowDown().WithDescription("%s", msg)
+	case provider.CodeExpiredToken:
+		return oidc.ErrExpiredDeviceCode().WithDescription("%s", msg)
 	}
 	switch fe.Kind {
 	case fault.Invalid, fault.Conflict:

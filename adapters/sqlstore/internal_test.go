@@ -64,7 +64,7 @@ func TestClassify(t *testing.T) {
 		t.Fatal("translate(nil) != nil")
 	}
 	keep := fault.E("inner", fault.Forbidden, "no")
-	if got := translate("op", keep); got != error(keep) {
+	if got := translate("op", keep); got != error(keep) { //nolint:errorlint // identity is the point: translate must return the same value
 		t.Fatalf("translate changed a *fault.Error: %v", got)
 	}
 }

@@ -56,7 +56,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 			return err
 		}
 		// Back off a little, with jitter, so the racers do not collide again.
-		d := time.Duration(i)*5*time.Millisecond + rand.N(10*time.Millisecond)
+		d := time.Duration(i)*5*time.Millisecond + rand.N(10*time.Millisecond) //nolint:gosec // jitter, not a secret
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():

@@ -100,6 +100,7 @@ func linkToken(t *testing.T, m message.Email) string {
 	return tok
 }
 
+// wantKind fails unless err has kind k, and returns its details.
 func wantKind(t *testing.T, err error, k fault.Kind) *fault.Error {
 	t.Helper()
 	if !fault.Is(err, k) {
@@ -238,7 +239,7 @@ func TestLogin(t *testing.T) {
 		e.register(t, "victim@example.com")
 		for i := 0; i < 5; i++ {
 			_, err := e.svc.Login(ctx, account.LoginInput{Email: "victim@example.com", Password: "wrong-password-1"}, e.src)
-			wantKind(t, err, fault.Unauthenticated)
+			_ = wantKind(t, err, fault.Unauthenticated)
 		}
 		_, err := e.svc.Login(ctx, account.LoginInput{Email: "victim@example.com", Password: goodPassword}, e.src)
 		fe := wantKind(t, err, fault.RateLimited)
@@ -254,14 +255,14 @@ func TestLogin(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := e.svc.Login(ctx, account.LoginInput{Email: "sus@example.com", Password: "wrong-password-1"}, e.src)
-		wantKind(t, err, fault.Unauthenticated)
+		_ = wantKind(t, err, fault.Unauthenticated)
 		_, err = e.svc.Login(ctx, account.LoginInput{Email: "sus@example.com", Password: goodPassword}, e.src)
 		if fe := wantKind(t, err, fault.Forbidden); fe.Code != "ACCOUNT_SUSPENDED" {
 			t.Fatalf("code %q", fe.Code)
 		}
 		// The session from registration stops working as well.
 		_, err = e.svc.Authenticate(ctx, r.Token)
-		wantKind(t, err, fault.Forbidden)
+		_ = wantKind(t, err, fault.Forbidden)
 	})
 	t.Run("requires email and password", func(t *testing.T) {
 		t.Parallel()
@@ -300,7 +301,7 @@ func TestSessions(t *testing.T) {
 		r2 := e.register(t, "idle2@example.com")
 		e.clock.Advance(12*time.Hour + time.Second)
 		_, err = e.svc.Authenticate(ctx, r2.Token)
-		wantKind(t, err, fault.Unauthenticated)
+		_ = wantKind(t, err, fault.Unauthenticated)
 	})
 	t.Run("writes last-seen at most once a minute", func(t *testing.T) {
 		t.Parallel()
@@ -333,7 +334,7 @@ func TestSessions(t *testing.T) {
 		}
 		pb, _ := e.svc.Authenticate(ctx, b.Token)
 		err = e.svc.RevokeSession(ctx, pb, la.Session.ID, e.src)
-		wantKind(t, err, fault.NotFound)
+		_ = wantKind(t, err, fault.NotFound)
 		if _, err := e.svc.Authenticate(ctx, la.Token); err != nil {
 			t.Fatal("another user revoked my session")
 		}
@@ -366,9 +367,9 @@ func TestEmailVerification(t *testing.T) {
 		t.Fatalf("verify: %v %+v", err, u)
 	}
 	_, err = e.svc.VerifyEmail(ctx, tok, e.src)
-	wantKind(t, err, fault.Invalid)
+	_ = wantKind(t, err, fault.Invalid)
 	_, err = e.svc.VerifyEmail(ctx, "made-up-token-made-up-token-made-up", e.src)
-	wantKind(t, err, fault.Invalid)
+	_ = wantKind(t, err, fault.Invalid)
 	// A verified account gets no further verification mail.
 	before := len(e.mail.Messages())
 	if err := e.svc.ResendVerification(ctx, "v@example.com"); err != nil {
@@ -399,7 +400,7 @@ func TestPasswordReset(t *testing.T) {
 		tok := linkToken(t, m)
 		// A weak password is refused without spending the token.
 		err := e.svc.ResetPassword(ctx, account.ResetInput{Token: tok, Password: "password", PasswordConfirm: "password"}, e.src)
-		wantKind(t, err, fault.Invalid)
+		_ = wantKind(t, err, fault.Invalid)
 		const np = "new-granite-lantern-42"
 		if err := e.svc.ResetPassword(ctx, account.ResetInput{Token: tok, Password: np, PasswordConfirm: np}, e.src); err != nil {
 			t.Fatal(err)
@@ -408,9 +409,9 @@ func TestPasswordReset(t *testing.T) {
 			t.Fatal("session survived a password reset")
 		}
 		err = e.svc.ResetPassword(ctx, account.ResetInput{Token: tok, Password: np, PasswordConfirm: np}, e.src)
-		wantKind(t, err, fault.Invalid)
+		_ = wantKind(t, err, fault.Invalid)
 		_, err = e.svc.Login(ctx, account.LoginInput{Email: "r@example.com", Password: goodPassword}, e.src)
-		wantKind(t, err, fault.Unauthenticated)
+		_ = wantKind(t, err, fault.Unauthenticated)
 		l, err := e.svc.Login(ctx, account.LoginInput{Email: "r@example.com", Password: np}, e.src)
 		if err != nil || !l.User.EmailVerified {
 			t.Fatalf("login with new password: %v verified=%v", err, l.User.EmailVerified)
@@ -425,7 +426,7 @@ func TestPasswordReset(t *testing.T) {
 		e.clock.Advance(2*time.Hour + time.Second)
 		const np = "new-granite-lantern-42"
 		err := e.svc.ResetPassword(ctx, account.ResetInput{Token: linkToken(t, m), Password: np, PasswordConfirm: np}, e.src)
-		wantKind(t, err, fault.Invalid)
+		_ = wantKind(t, err, fault.Invalid)
 	})
 	t.Run("says the same for unknown addresses and caps mails per address", func(t *testing.T) {
 		t.Parallel()
@@ -480,7 +481,7 @@ func TestProfile(t *testing.T) {
 		p, _ := e.svc.Authenticate(ctx, r.Token)
 		bad := "javascript:alert(1)"
 		_, err := e.svc.UpdateProfile(ctx, p, account.ProfileInput{AvatarURL: &bad}, e.src)
-		wantKind(t, err, fault.Invalid)
+		_ = wantKind(t, err, fault.Invalid)
 		name, av := "New Name", "https://cdn.example.com/a.png"
 		u, err := e.svc.UpdateProfile(ctx, p, account.ProfileInput{FullName: &name, AvatarURL: &av}, e.src)
 		if err != nil || u.FullName != name || u.AvatarURL != av {
@@ -499,7 +500,7 @@ func TestProfile(t *testing.T) {
 			t.Fatalf("deleted user's session: %v", err)
 		}
 		_, err := e.svc.Login(ctx, account.LoginInput{Email: "del@example.com", Password: goodPassword}, e.src)
-		wantKind(t, err, fault.Unauthenticated)
+		_ = wantKind(t, err, fault.Unauthenticated)
 		again := e.register(t, "del@example.com")
 		if again.User.ID == r.User.ID {
 			t.Fatal("re-registration revived the deleted account")

@@ -275,7 +275,7 @@ func (s *Service) mailTarget(ctx context.Context, op, email, kind string) (ident
 	if err != nil {
 		return identity.User{}, false, fault.Wrap(op, fault.Internal, err)
 	}
-	if statusError(op, u) != nil {
+	if statusError(op, u) != nil { //nolint:nilerr // suspended accounts get the same silent answer as unknown ones
 		return identity.User{}, false, nil
 	}
 	return u, true, nil

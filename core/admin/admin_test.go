@@ -233,6 +233,11 @@ func TestActions(t *testing.T) {
 		wantCode(t, err, fault.NotFound, "")
 		_, err = e.adm.VerifyEmail(ctx, e.u("mel"), e.u("gus").ID, e.src)
 		wantCode(t, err, fault.Forbidden, "")
+		if _, _, err := e.adm.SetPlatformAdmin(ctx, "gus@example.com", true, e.src); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.adm.Suspend(ctx, e.u("ada"), e.u("gus").ID, e.src)
+		wantCode(t, err, fault.Forbidden, "AUTHORIZATION_ERROR")
 		u, _ := e.store.UserByID(ctx, e.u("ann").ID)
 		if u.Status != identity.StatusActive {
 			t.Fatal("a refused suspension changed the owner")

@@ -97,7 +97,7 @@ func (s *Service) CreateAuthRequest(ctx context.Context, in AuthorizeInput, src 
 	if err := s.d.Requests.CreateAuthRequest(ctx, a); err != nil {
 		return oidc.AuthRequest{}, fault.Wrap(op, fault.Internal, err)
 	}
-	_ = s.record(ctx, src, audit.Entry{Action: ActAuthorizationRequest, Success: true, ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID,
+	_ = s.recordEvent(ctx, src, audit.Entry{Action: ActAuthorizationRequest, Success: true, ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID,
 		Extra: map[string]any{"scopes": scopes, "prompt": in.Prompt}})
 	return a, nil
 }
@@ -210,6 +210,9 @@ func (s *Service) Next(ctx context.Context, id string, sess *Session, src audit.
 // needsConsent: first-party clients never ask; explicit ones ask unless a
 // remembered consent covers the scopes, and always with prompt=consent.
 func (s *Service) needsConsent(ctx context.Context, c oidc.Client, a oidc.AuthRequest, userID string) (bool, error) {
+	if a.ResponseType == oidc.ResponseTypeDevice {
+		return true, nil // see BeginDeviceLogin
+	}
 	if c.ConsentMode == oidc.ConsentFirstParty {
 		return false, nil
 	}
@@ -226,9 +229,33 @@ func (s *Service) needsConsent(ctx context.Context, c oidc.Client, a oidc.AuthRe
 	return !cons.Covers(a.Scopes), nil
 }
 
-// complete marks the request done for the session's user.
+// deniedKey names the ephemeral mark of a request refused after login.
+func deniedKey(id string) string { return "oidc:denied:" + id }
+
+// complete marks the request done for the session's user. A request with
+// an org:<slug> scope of an organization the user is not a live member of
+// is refused instead: a device request fails with access_denied; a code
+// flow request is marked denied, so that the provider's callback (where
+// the pages send the browser) answers the client with access_denied,
+// state and iss (TakeDenial).
 func (s *Service) complete(ctx context.Context, a oidc.AuthRequest, c oidc.Client, sess Session, src audit.Source) (oidc.AuthRequest, error) {
 	const op = "provider.complete"
+	if err := s.checkOrgScopes(ctx, sess.UserID, a.Scopes); err != nil {
+		fe := fault.As(err)
+		if fe == nil || fe.Code != CodeAccessDenied {
+			return oidc.AuthRequest{}, err
+		}
+		_ = s.record(ctx, src, audit.Entry{ActorID: sess.UserID, Action: ActAuthorizationFailure, ResourceType: "oidc_client",
+			ResourceID: c.ClientID, OrgID: c.OrgID, Error: "org_scope_not_member", Extra: map[string]any{"orgs": oidc.OrgSlugs(a.Scopes)}})
+		if a.ResponseType == oidc.ResponseTypeDevice {
+			_ = s.finishDevice(ctx, a, false)
+			return oidc.AuthRequest{}, err
+		}
+		if perr := s.d.Replay.PutOnce(ctx, deniedKey(a.ID), []byte(fe.Msg), s.cfg.AuthRequestTTL); perr != nil && !fault.Is(perr, fault.Conflict) {
+			return oidc.AuthRequest{}, fault.Wrap(op, fault.Unavailable, perr)
+		}
+		return a, nil
+	}
 	now := s.now()
 	acr := "1"
 	if len(sess.AMR) > 1 {
@@ -244,7 +271,14 @@ func (s *Service) complete(ctx context.Context, a oidc.AuthRequest, c oidc.Clien
 	if err != nil {
 		return oidc.AuthRequest{}, fault.Wrap(op, fault.Internal, err)
 	}
-	_ = s.record(ctx, src, audit.Entry{ActorID: sess.UserID, Action: ActAuthorizationResponse, Success: true,
+	if out.ResponseType == oidc.ResponseTypeDevice {
+		if err := s.finishDevice(ctx, out, true); err != nil {
+			return oidc.AuthRequest{}, err
+		}
+		_ = s.record(ctx, src, audit.Entry{ActorID: sess.UserID, Action: ActDeviceApproved, Success: true,
+			ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID, Extra: map[string]any{"scopes": a.Scopes}})
+	}
+	_ = s.recordEvent(ctx, src, audit.Entry{ActorID: sess.UserID, Action: ActAuthorizationResponse, Success: true,
 		ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID, Extra: map[string]any{"scopes": a.Scopes}})
 	return out, nil
 }
@@ -268,6 +302,9 @@ func (s *Service) Consent(ctx context.Context, id string, sess Session, approve 
 	}
 	d := Decision{Request: a, Client: c}
 	if !approve {
+		if a.ResponseType == oidc.ResponseTypeDevice {
+			_ = s.finishDevice(ctx, a, false)
+		}
 		_ = s.record(ctx, src, audit.Entry{ActorID: sess.UserID, Action: ActAuthorizationFailure, ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID, Error: "access_denied"})
 		return d, &fault.Error{Op: op, Kind: fault.Forbidden, Code: CodeAccessDenied, Msg: "The user denied access"}
 	}
@@ -296,6 +333,25 @@ func (s *Service) Consent(ctx context.Context, id string, sess Session, approve 
 	}
 	d.Step = StepDone
 	return d, nil
+}
+
+// TakeDenial reports (once) whether the request was refused after login
+// and why; the provider's callback then redirects with access_denied
+// instead of issuing a code, and the request is aborted.
+func (s *Service) TakeDenial(ctx context.Context, id string) (oidc.AuthRequest, string, bool) {
+	if id == "" {
+		return oidc.AuthRequest{}, "", false
+	}
+	msg, err := s.d.Replay.Take(ctx, deniedKey(id))
+	if err != nil {
+		return oidc.AuthRequest{}, "", false
+	}
+	a, err := s.d.Requests.AuthRequestByID(ctx, id)
+	if err != nil {
+		return oidc.AuthRequest{}, "", false
+	}
+	s.Abort(ctx, id)
+	return a, string(msg), true
 }
 
 // Abort ends a request the user cannot finish (deny, prompt=none failure):

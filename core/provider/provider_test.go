@@ -33,6 +33,7 @@ type env struct {
 	store *sqlstore.Store
 	clk   *clock
 	user  identity.User
+	eph   *memory.Store
 }
 
 // newEnv builds the service over real SQLite and memory adapters, with one
@@ -56,7 +57,7 @@ func newEnv(t *testing.T) *env {
 	}
 	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	svc := provider.New(provider.Config{RefreshGrace: 10 * time.Second}, provider.Deps{
-		Tx: st, Clients: st, Requests: st, Refresh: st, Consents: st, Keys: st, Denylist: memory.NewDenylist(clk.Now),
+		Tx: st, Clients: st, Requests: st, Devices: st, Refresh: st, Consents: st, Keys: st, Denylist: memory.NewDenylist(clk.Now),
 		Replay: eph, Sessions: eph, Users: st, Audit: st, Hasher: passhash.New(4, 2), Sealer: sealer,
 		KeyGen: keycrypt.Generator{}, Clock: clk, Random: system.Random{},
 	})
@@ -68,10 +69,11 @@ func newEnv(t *testing.T) *env {
 	if _, err := svc.ImportClients(ctx, []provider.ImportClient{{ClientID: "portal", Secret: "portal-secret-123", Name: "Portal",
 		RequirePKCE: true, GrantTypes: []string{oidc.GrantAuthorizationCode, oidc.GrantRefreshToken},
 		Scopes: []string{"openid", "profile", "offline_access"}, AccessTTL: time.Hour, RefreshTTL: 24 * time.Hour, IDTokenTTL: time.Hour,
-		RedirectURIs: []string{"https://app.example/cb"}, ConsentMode: oidc.ConsentExplicit}}); err != nil {
+		RedirectURIs: []string{"https://app.example/cb"}, PostLogoutRedirects: []string{"https://app.example/bye"},
+		ConsentMode: oidc.ConsentExplicit}}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, store: st, clk: clk, user: u}
+	return &env{svc: svc, store: st, clk: clk, user: u, eph: eph}
 }
 
 const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"

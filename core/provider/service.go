@@ -12,6 +12,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +72,8 @@ type Config struct {
 	KeyReload time.Duration
 	// MaxAccessTTL bounds denylist entries for revoked access tokens (24 h).
 	MaxAccessTTL time.Duration
+	// DevicePollInterval is the minimum time between device polls (5 s).
+	DevicePollInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -88,6 +92,7 @@ func (c *Config) setDefaults() {
 	def(&c.KeyRetireAfter, 48*time.Hour)
 	def(&c.KeyReload, time.Minute)
 	def(&c.MaxAccessTTL, 24*time.Hour)
+	def(&c.DevicePollInterval, 5*time.Second)
 }
 
 // Deps are the ports the provider needs.
@@ -95,6 +100,7 @@ type Deps struct {
 	Tx       ports.Transactor
 	Clients  ports.ClientStore
 	Requests ports.AuthRequestStore
+	Devices  ports.DeviceGrantStore
 	Refresh  ports.RefreshTokenStore
 	Consents ports.ConsentStore
 	Keys     ports.SigningKeyStore
@@ -102,7 +108,13 @@ type Deps struct {
 	Replay   ports.OneTimeStore
 	Sessions ports.SessionStore
 	Users    ports.UserStore
+	// Orgs and Members answer who may manage an organization's clients and
+	// who is a member (roles claim, org:<slug> scope).
+	Orgs    ports.OrgStore
+	Members ports.MembershipStore
 	Audit    ports.AuditLog
+	// Events takes the high-volume protocol events (nil: they go to Audit).
+	Events ports.OIDCEventSink
 	Hasher   ports.PasswordHasher
 	Sealer   ports.Sealer
 	KeyGen   ports.KeyGenerator
@@ -169,6 +181,28 @@ func (s *Service) newID() string {
 func (s *Service) record(ctx context.Context, src audit.Source, e audit.Entry) error {
 	e.ID, e.At, e.Source = s.newID(), s.now(), src
 	return s.d.Audit.AppendAudit(ctx, e)
+}
+
+// recordEvent records a high-volume protocol event (token issue, userinfo,
+// introspection, authorization request and response).
+// They go to the batched event sink, never waiting for storage; without
+// one, to the audit log.
+func (s *Service) recordEvent(ctx context.Context, src audit.Source, e audit.Entry) error {
+	if s.d.Events == nil {
+		return s.record(ctx, src, e)
+	}
+	ev := oidc.Event{ID: s.newID(), At: s.now(), Type: strings.TrimPrefix(e.Action, "oidc."), UserID: e.ActorID, OrgID: e.OrgID,
+		Success: e.Success, ErrorCode: e.Error, IP: src.IP, UserAgent: src.UserAgent, RequestID: src.RequestID, Metadata: e.Extra}
+	if e.ResourceType == "oidc_client" {
+		ev.ClientID = e.ResourceID
+	}
+	s.d.Events.Record(ctx, ev)
+	return nil
+}
+
+// JWKSAccessed records a fetch of the key set.
+func (s *Service) JWKSAccessed(ctx context.Context, src audit.Source) {
+	_ = s.recordEvent(ctx, src, audit.Entry{Action: "oidc." + oidc.EventJWKSAccess, Success: true})
 }
 
 // Client returns a usable client, from the per-node cache when fresh.
@@ -295,6 +329,17 @@ type UserClaims struct {
 	EmailVerified     bool
 	HasProfile        bool
 	HasEmail          bool
+	// Roles are the user's memberships (scope "roles"), limited to the
+	// org:<slug> scopes when there are any.
+	Roles    []RoleClaim
+	HasRoles bool
+}
+
+// RoleClaim is one entry of the "roles" claim.
+type RoleClaim struct {
+	OrganizationID   string `json:"organization_id"`
+	OrganizationSlug string `json:"organization_slug"`
+	Role             string `json:"role"`
 }
 
 // Claims returns the user's claims for the scopes: "profile" gives name,
@@ -321,9 +366,65 @@ func (s *Service) Claims(ctx context.Context, subject string, scopes []string) (
 		case oidc.ScopeEmail:
 			out.HasEmail = true
 			out.Email, out.EmailVerified = u.Email, u.EmailVerified
+		case oidc.ScopeRoles:
+			out.HasRoles = true
+		}
+	}
+	if out.HasRoles {
+		if out.Roles, err = s.roles(ctx, u.ID, oidc.OrgSlugs(scopes)); err != nil {
+			return UserClaims{}, fault.Wrap(op, fault.Unavailable, err)
 		}
 	}
 	return out, nil
+}
+
+// roles lists the user's live memberships, only those of slugs when given.
+func (s *Service) roles(ctx context.Context, userID string, slugs []string) ([]RoleClaim, error) {
+	out := []RoleClaim{}
+	if s.d.Members == nil {
+		return out, nil
+	}
+	orgs, err := s.d.Members.OrgsOfUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	for _, uo := range orgs {
+		if len(slugs) > 0 && !slices.Contains(slugs, uo.Org.Slug) {
+			continue
+		}
+		out = append(out, RoleClaim{OrganizationID: uo.Org.ID, OrganizationSlug: uo.Org.Slug, Role: string(uo.Membership.Role)})
+	}
+	return out, nil
+}
+
+// checkOrgScopes reports whether the user is a live member of every
+// organization named by an org:<slug> scope. Forbidden otherwise.
+func (s *Service) checkOrgScopes(ctx context.Context, userID string, scopes []string) error {
+	const op = "provider.checkOrgScopes"
+	slugs := oidc.OrgSlugs(scopes)
+	if len(slugs) == 0 {
+		return nil
+	}
+	denied := &fault.Error{Op: op, Kind: fault.Forbidden, Code: CodeAccessDenied, Msg: "You are not a member of the requested organization"}
+	if s.d.Orgs == nil || s.d.Members == nil {
+		return denied
+	}
+	for _, slug := range slugs {
+		o, err := s.d.Orgs.OrgBySlug(ctx, slug)
+		if fault.Is(err, fault.NotFound) {
+			return denied
+		}
+		if err != nil {
+			return fault.Wrap(op, fault.Unavailable, err)
+		}
+		if _, err := s.d.Members.Role(ctx, o.ID, userID); err != nil {
+			if fault.Is(err, fault.NotFound) {
+				return denied
+			}
+			return fault.Wrap(op, fault.Unavailable, err)
+		}
+	}
+	return nil
 }
 
 func userBlocked(u identity.User) bool {

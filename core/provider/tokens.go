@@ -136,6 +136,13 @@ func (s *Service) CheckAccessToken(ctx context.Context, tokenID string) (AccessT
 	if denied {
 		return AccessToken{}, fault.E(op, fault.Unauthenticated, "The token was revoked")
 	}
+	// Tokens of a disabled or deleted client stop working with it.
+	if _, err := s.Client(ctx, at.ClientID); err != nil {
+		if fault.Is(err, fault.NotFound) {
+			return AccessToken{}, fault.E(op, fault.Unauthenticated, "The token's client is no longer active")
+		}
+		return AccessToken{}, err
+	}
 	return at, nil
 }
 
@@ -172,7 +179,7 @@ func (s *Service) IssueRefreshToken(ctx context.Context, c oidc.Client, g Grant,
 	if err := s.d.Refresh.CreateRefreshToken(ctx, rt); err != nil {
 		return "", fault.Wrap(op, fault.Internal, err)
 	}
-	_ = s.record(ctx, src, audit.Entry{ActorID: g.Subject, Action: ActTokenIssue, Success: true, ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID,
+	_ = s.recordEvent(ctx, src, audit.Entry{ActorID: g.Subject, Action: ActTokenIssue, Success: true, ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID,
 		Extra: map[string]any{"grant": "authorization_code", "refresh": true}})
 	return tok, nil
 }
@@ -254,7 +261,7 @@ func (s *Service) RotateRefreshToken(ctx context.Context, c oidc.Client, token s
 	if err != nil {
 		return "", oidc.RefreshToken{}, fault.Wrap(op, fault.Internal, err)
 	}
-	_ = s.record(ctx, src, audit.Entry{ActorID: old.Subject, Action: ActTokenRefresh, Success: true, ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID})
+	_ = s.recordEvent(ctx, src, audit.Entry{ActorID: old.Subject, Action: ActTokenRefresh, Success: true, ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID})
 	return tok, next, nil
 }
 
@@ -326,17 +333,17 @@ func (s *Service) RevokeUser(ctx context.Context, userID, reason string) error {
 
 // Introspected records an introspection for the audit trail.
 func (s *Service) Introspected(ctx context.Context, clientID string, active bool, src audit.Source) {
-	_ = s.record(ctx, src, audit.Entry{Action: ActTokenIntrospection, Success: true, ResourceType: "oidc_client", ResourceID: clientID, Extra: map[string]any{"active": active}})
+	_ = s.recordEvent(ctx, src, audit.Entry{Action: ActTokenIntrospection, Success: true, ResourceType: "oidc_client", ResourceID: clientID, Extra: map[string]any{"active": active}})
 }
 
 // UserinfoAccessed records a userinfo call for the audit trail.
 func (s *Service) UserinfoAccessed(ctx context.Context, subject, clientID string, src audit.Source) {
-	_ = s.record(ctx, src, audit.Entry{ActorID: subject, Action: ActUserinfoAccess, Success: true, ResourceType: "oidc_client", ResourceID: clientID})
+	_ = s.recordEvent(ctx, src, audit.Entry{ActorID: subject, Action: ActUserinfoAccess, Success: true, ResourceType: "oidc_client", ResourceID: clientID})
 }
 
 // TokenIssued records a token response without a refresh token.
 func (s *Service) TokenIssued(ctx context.Context, c oidc.Client, subject, grant string, src audit.Source) {
-	_ = s.record(ctx, src, audit.Entry{ActorID: subject, Action: ActTokenIssue, Success: true, ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID,
+	_ = s.recordEvent(ctx, src, audit.Entry{ActorID: subject, Action: ActTokenIssue, Success: true, ResourceType: "oidc_client", ResourceID: c.ClientID, OrgID: c.OrgID,
 		Extra: map[string]any{"grant": grant}})
 }
 
@@ -360,60 +367,4 @@ func (s *Service) ClientCredentials(c oidc.Client, requested []string) ([]string
 		return nil, &fault.Error{Op: op, Kind: fault.Invalid, Code: CodeInvalidScope, Msg: "None of the requested scopes is allowed"}
 	}
 	return out, nil
-}
-
-// EndSessionInput is an RP-initiated logout request.
-type EndSessionInput struct {
-	ClientID              string
-	PostLogoutRedirectURI string
-	// SessionTokenHash is the SSO cookie's session; "" when none.
-	SessionTokenHash string
-	Subject          string
-}
-
-// ValidatePostLogout checks that a post-logout redirect URI is registered
-// for the client (exact match). Invalid otherwise.
-func (s *Service) ValidatePostLogout(ctx context.Context, clientID, uri string) error {
-	const op = "provider.ValidatePostLogout"
-	if uri == "" {
-		return nil
-	}
-	if clientID == "" {
-		return fault.E(op, fault.Invalid, "post_logout_redirect_uri needs client_id or id_token_hint")
-	}
-	c, err := s.Client(ctx, clientID)
-	if err != nil {
-		return fault.E(op, fault.Invalid, "Unknown client")
-	}
-	if !oidc.MatchRedirectURI(c.PostLogoutRedirectURIs, uri) {
-		return fault.E(op, fault.Invalid, "The post_logout_redirect_uri is not registered for this client")
-	}
-	return nil
-}
-
-// EndSession ends the browser's SSO session and revokes the refresh tokens
-// issued under it.
-func (s *Service) EndSession(ctx context.Context, in EndSessionInput, src audit.Source) error {
-	const op = "provider.EndSession"
-	if err := s.ValidatePostLogout(ctx, in.ClientID, in.PostLogoutRedirectURI); err != nil {
-		return err
-	}
-	if in.SessionTokenHash == "" {
-		return nil
-	}
-	sess, err := s.d.Sessions.SessionByTokenHash(ctx, in.SessionTokenHash)
-	if fault.Is(err, fault.NotFound) {
-		return nil
-	}
-	if err != nil {
-		return fault.Wrap(op, fault.Unavailable, err)
-	}
-	if err := s.d.Sessions.DeleteSession(ctx, in.SessionTokenHash); err != nil && !fault.Is(err, fault.NotFound) {
-		return fault.Wrap(op, fault.Unavailable, err)
-	}
-	if err := s.revokeUserTokens(ctx, sess.UserID, "", sess.ID, "logout"); err != nil {
-		return err
-	}
-	return fault.Wrap(op, fault.Internal, s.record(ctx, src, audit.Entry{ActorID: sess.UserID, Action: ActLogout, Success: true,
-		ResourceType: "session", ResourceID: sess.ID, Extra: map[string]any{"client_id": in.ClientID}}))
 }

@@ -20,6 +20,8 @@ type OIDCStore interface {
 	ports.RefreshTokenStore
 	ports.ConsentStore
 	ports.SigningKeyStore
+	ports.DeviceGrantStore
+	ports.OIDCEventLog
 }
 
 // oidcSampleClient returns a client with every field set.
@@ -42,6 +44,9 @@ func oidcSampleClient(t *testing.T, org string) oidc.Client {
 // rotation under concurrency, family revocation, consents and keys.
 func RunOIDCStore(t *testing.T, open func(t *testing.T) OIDCStore) {
 	now := durBase
+	runDeviceGrants(t, open)
+	runOIDCEvents(t, open)
+	runClientRevocation(t, open)
 
 	t.Run("client round trip and tenant isolation", func(t *testing.T) {
 		t.Parallel()
