@@ -368,7 +368,7 @@ func testSessions(t *testing.T, s *server) {
 			t.Fatal("session listing contains a token")
 		}
 		if ss["user_agent"] == "second-device/1.0" {
-			secondID = ss["id"].(string)
+			secondID, _ = ss["id"].(string)
 		}
 	}
 	if secondID == "" || strings.Contains(string(r.raw), a.Token) {

@@ -164,6 +164,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		RememberMeTTL:         cfg.Session.RememberMeTTL,
 		IdleTimeout:           cfg.Session.IdleTimeout,
 		RememberMeIdleTimeout: cfg.Session.RememberMeIdleTimeout,
+		StepUpMaxAge:          cfg.Session.StepUpMaxAge,
 	}, account.Deps{
 		Tx: a.store, Users: a.users, Passwords: a.store, Links: a.store, Audit: a.store,
 		Mailer: a.Mailer, Sessions: a.eph, Counter: a.eph,
@@ -202,6 +203,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	deps.MFA = a.MFA
+	// Every login goes through the second-factor and policy steps.
+	a.Accounts.UseSecondFactors(a.MFA, a.eph)
 	if deps.OIDC, err = a.wireOIDC(ctx, cfg, hasher); err != nil {
 		return nil, err
 	}
@@ -227,6 +230,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	// flight may still queue mail; the send in flight completes.
 	stopMail := a.startMailWorker()
 	defer stopMail()
+	stopJob := a.startComplianceJob()
+	defer stopJob()
+	stopOIDCJobs := a.startOIDCJobs()
+	defer stopOIDCJobs()
 	a.log.Info("secuird listening", "addr", ln.Addr().String(), "public_url", a.cfg.PublicURL, "env", a.cfg.Env,
 		"database", a.store.Dialect(), "ephemeral_store", a.ephemeralName(), "version", Version)
 	select {

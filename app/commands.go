@@ -30,6 +30,7 @@ Commands:
   audit verify     check the audit trail's hash chains (exit 1 when tampered)
   admin grant      make an account a platform admin: admin grant EMAIL
   admin revoke     take the platform-admin flag away: admin revoke EMAIL
+  mfa run-compliance-job  run the MFA compliance job once
   version          print the version
 
 Every setting comes from the environment; see README.md. Run
@@ -90,6 +91,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		return auditCommand(rest, getenv, stdout, stderr)
 	case "admin":
 		return adminCommand(rest, getenv, stdout, stderr)
+	case "mfa":
+		return mfaCommand(rest, getenv, stdout, stderr)
 	case "keys":
 		fs := flag.NewFlagSet("keys", flag.ContinueOnError)
 		fs.Usage = func() {

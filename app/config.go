@@ -61,6 +61,10 @@ type Config struct {
 	// presented again without revoking its family
 	// (SECUIRD_OIDC_REFRESH_GRACE, default 10s).
 	OIDCRefreshGrace time.Duration
+	// OIDCAllowPrivateBackchannel lets back-channel logout tokens go to
+	// loopback and private addresses (development only;
+	// SECUIRD_OIDC_ALLOW_PRIVATE_BACKCHANNEL).
+	OIDCAllowPrivateBackchannel bool
 
 	// Email configures providers, sender and outbox; Brand what emails
 	// show (app/mailconfig.go).
@@ -74,6 +78,10 @@ type SessionConfig struct {
 	RememberMeTTL         time.Duration // SECUIRD_SESSION_REMEMBER_TTL
 	IdleTimeout           time.Duration // SECUIRD_SESSION_IDLE_TIMEOUT
 	RememberMeIdleTimeout time.Duration // SECUIRD_SESSION_REMEMBER_IDLE_TIMEOUT
+	// StepUpMaxAge is how recent a session's last proof must be for a
+	// sensitive change (password, TOTP disable, backup codes, passkey or
+	// account deletion).
+	StepUpMaxAge time.Duration // SECUIRD_STEP_UP_MAX_AGE
 }
 
 // RateLimitConfig holds per-IP limits as rule lists ("10/min,50/h").
@@ -108,6 +116,7 @@ func Defaults() Config {
 		Session: SessionConfig{
 			TTL: 24 * time.Hour, RememberMeTTL: 30 * 24 * time.Hour,
 			IdleTimeout: 12 * time.Hour, RememberMeIdleTimeout: 14 * 24 * time.Hour,
+			StepUpMaxAge: 10 * time.Minute,
 		},
 		RateLimit: RateLimitConfig{ //nolint:gosec // rate-limit rules, not credentials
 			Enabled:        true,
@@ -204,8 +213,10 @@ func Load(getenv func(string) string) (Config, error) {
 	duration("SECUIRD_SESSION_REMEMBER_TTL", &c.Session.RememberMeTTL)
 	duration("SECUIRD_SESSION_IDLE_TIMEOUT", &c.Session.IdleTimeout)
 	duration("SECUIRD_SESSION_REMEMBER_IDLE_TIMEOUT", &c.Session.RememberMeIdleTimeout)
+	duration("SECUIRD_STEP_UP_MAX_AGE", &c.Session.StepUpMaxAge)
 	duration("SECUIRD_OIDC_KEY_ROTATION", &c.OIDCKeyRotation)
 	duration("SECUIRD_OIDC_REFRESH_GRACE", &c.OIDCRefreshGrace)
+	boolean("SECUIRD_OIDC_ALLOW_PRIVATE_BACKCHANNEL", &c.OIDCAllowPrivateBackchannel)
 	boolean("RATE_LIMIT_ENABLED", &c.RateLimit.Enabled)
 	str("RATE_LIMIT_DEFAULT", &c.RateLimit.Default)
 	str("RATE_LIMIT_REGISTER", &c.RateLimit.Register)

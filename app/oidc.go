@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/secuird/secuird/adapters/backchannel"
 	"github.com/secuird/secuird/adapters/eventbatch"
 	"github.com/secuird/secuird/adapters/httpapi"
 	"github.com/secuird/secuird/adapters/keycrypt"
@@ -16,6 +18,7 @@ import (
 	"github.com/secuird/secuird/adapters/oidcop"
 	"github.com/secuird/secuird/adapters/passhash"
 	"github.com/secuird/secuird/adapters/system"
+	"github.com/secuird/secuird/core/identity"
 	"github.com/secuird/secuird/core/provider"
 	"github.com/secuird/secuird/ports"
 )
@@ -41,6 +44,17 @@ func (l *lateTokens) RevokeUser(ctx context.Context, userID, reason string) erro
 		return nil
 	}
 	return p.RevokeUser(ctx, userID, reason)
+}
+
+// EndSession implements ports.UserTokenRevoker.
+func (l *lateTokens) EndSession(ctx context.Context, sess identity.Session) error {
+	l.mu.RLock()
+	p := l.p
+	l.mu.RUnlock()
+	if p == nil {
+		return nil
+	}
+	return p.EndSession(ctx, sess)
 }
 
 // OrgDeleted implements ports.OrgDeletionHook: the provider deactivates
@@ -105,8 +119,10 @@ func (a *App) wireOIDC(ctx context.Context, cfg Config, hasher *passhash.Bcrypt)
 	}
 	events := eventbatch.New(a.store, eventbatch.Options{Logger: a.log})
 	a.oidcEvents = events
-	a.Provider = provider.New(provider.Config{KeyRotation: cfg.OIDCKeyRotation, RefreshGrace: cfg.OIDCRefreshGrace}, provider.Deps{
-		Tx: a.store, Clients: a.store, Requests: a.store, Devices: a.store, Refresh: a.store, Consents: a.store, Keys: a.store,
+	signer := &oidcop.LogoutSigner{Keys: func(ctx context.Context) (*provider.KeySet, error) { return a.Provider.Keys(ctx) }}
+	a.Provider = provider.New(provider.Config{Issuer: strings.TrimRight(cfg.PublicURL, "/"), KeyRotation: cfg.OIDCKeyRotation, RefreshGrace: cfg.OIDCRefreshGrace}, provider.Deps{
+		Backchannel: a.store, LogoutSigner: signer, BackchannelSender: backchannel.New(backchannel.Options{AllowPrivate: cfg.OIDCAllowPrivateBackchannel}),
+		Tx: a.store, Clients: a.store, Requests: a.store, Devices: a.store, Registrations: a.store, Lease: a.store, Refresh: a.store, Consents: a.store, Keys: a.store,
 		Denylist: denylist, Replay: a.eph, Sessions: a.eph, Users: a.users, Orgs: a.store, Members: a.store, Audit: a.store, Events: events, Hasher: hasher,
 		Sealer: sealer, KeyGen: keycrypt.Generator{}, Clock: system.Clock{}, Random: system.Random{},
 	})

@@ -341,6 +341,14 @@ func TestOIDCEndToEnd(t *testing.T) {
 				if _, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
 					t.Error("userinfo accepted a revoked access token")
 				}
+				_, body, _ = postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.RefreshToken}})
+				if body["active"] != true || body["token_type"] != "refresh_token" || body["client_id"] != portalID || body["sub"] == nil {
+					t.Errorf("refresh token introspection: %v", body)
+				}
+				_, body, _ = postForm(t, s.url+"/oidc/introspect", "data-api-001", "data_secret_api_2024", url.Values{"token": {tok.RefreshToken}})
+				if body["active"] != false {
+					t.Errorf("another client introspected the refresh token: %v", body)
+				}
 				status, _, _ = postForm(t, s.url+"/oidc/revoke", portalID, portalSecret, url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}})
 				if status != http.StatusOK {
 					t.Fatalf("revoke refresh: %d", status)
@@ -348,6 +356,9 @@ func TestOIDCEndToEnd(t *testing.T) {
 				status, _, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
 				if status != http.StatusBadRequest {
 					t.Errorf("refresh after revocation: %d", status)
+				}
+				if _, body, _ = postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.RefreshToken}}); body["active"] != false {
+					t.Errorf("revoked refresh token introspection: %v", body)
 				}
 			})
 

@@ -437,6 +437,11 @@ func orgState(t *testing.T, s *server, orgID string) string {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "  %s %s %q %v\n", k.ID, k.Name, k.Description, k.Revoked())
 	}
+	clients, err := st.ClientsByOrg(ctx, orgID)
+	fmt.Fprintf(&b, "clients err=%v\n", err)
+	for _, c := range clients {
+		fmt.Fprintf(&b, "  %s %q %v %v %s\n", c.ClientID, c.Name, c.RedirectURIs, c.Active, c.SecretHash)
+	}
 	return b.String()
 }
 
@@ -445,6 +450,7 @@ func orgState(t *testing.T, s *server, orgID string) string {
 type victim struct {
 	orgID, ownerID, adminID, memberID, inviteID, keyID string
 	ownerToken                                         string
+	clientID                                           string // an OIDC client of B
 }
 
 func furnishVictim(t *testing.T, s *server) victim {
@@ -471,8 +477,16 @@ func furnishVictim(t *testing.T, s *server) victim {
 		} `json:"api_key"`
 	}
 	r.data(t, &key)
+	r = s.call(t, "POST", "/api/v1/organizations/"+id+"/clients", owner.Token, map[string]any{"name": "b-app", "redirect_uris": []string{"https://b.example/cb"}})
+	expect(t, r, 201, "")
+	var cl struct {
+		Client struct {
+			ClientID string `json:"client_id"`
+		} `json:"client"`
+	}
+	r.data(t, &cl)
 	return victim{orgID: id, ownerID: owner.User.ID, adminID: adm.User.ID, memberID: mem.User.ID,
-		inviteID: inv.Invite.ID, keyID: key.APIKey.ID, ownerToken: owner.Token}
+		inviteID: inv.Invite.ID, keyID: key.APIKey.ID, ownerToken: owner.Token, clientID: cl.Client.ClientID}
 }
 
 // isolationBodies are the bodies sent to the organization routes in the
@@ -498,6 +512,14 @@ func isolationBodies(v victim, attackerID string) map[string]any {
 		"DELETE /api/v1/organizations/:org/members/:user":             nil,
 		"DELETE /api/v1/organizations/:org/invites/:id":               nil,
 		"DELETE /api/v1/organizations/:org/roles/:role/members/:user": nil,
+		"GET /api/v1/organizations/:org/clients":                      nil,
+		"POST /api/v1/organizations/:org/clients":                     map[string]any{"name": "spy", "redirect_uris": []string{"https://spy.example/cb"}},
+		"GET /api/v1/organizations/:org/clients/:id":                  nil,
+		"PATCH /api/v1/organizations/:org/clients/:id":                map[string]any{"redirect_uris": []string{"https://evil.example/cb"}},
+		"DELETE /api/v1/organizations/:org/clients/:id":               nil,
+		"POST /api/v1/organizations/:org/clients/:id/rotate-secret":   nil,
+		"POST /api/v1/organizations/:org/clients/:id/disable":         nil,
+		"POST /api/v1/organizations/:org/clients/registration-tokens": map[string]any{"max_uses": 5},
 	}
 }
 
@@ -525,6 +547,8 @@ func fillPath(t *testing.T, path string, v victim) string {
 				out = append(out, v.inviteID)
 			case strings.Contains(path, "/api-keys/"):
 				out = append(out, v.keyID)
+			case strings.Contains(path, "/clients/"):
+				out = append(out, v.clientID)
 			default:
 				// Another feature's object: any ID will do, the
 				// organization in the path must already refuse.
@@ -616,6 +640,11 @@ func TestTenantIsolation(t *testing.T) {
 				{"POST", "/api/v1/organizations/" + own + "/transfer-ownership"},
 				{"POST", "/api/v1/organizations/" + own + "/roles/admin/members"},
 				{"DELETE", "/api/v1/organizations/" + own + "/roles/admin/members/" + v.adminID},
+				{"GET", "/api/v1/organizations/" + own + "/clients/" + v.clientID},
+				{"PATCH", "/api/v1/organizations/" + own + "/clients/" + v.clientID},
+				{"DELETE", "/api/v1/organizations/" + own + "/clients/" + v.clientID},
+				{"POST", "/api/v1/organizations/" + own + "/clients/" + v.clientID + "/rotate-secret"},
+				{"POST", "/api/v1/organizations/" + own + "/clients/" + v.clientID + "/disable"},
 			} {
 				var body any
 				switch {
@@ -627,6 +656,8 @@ func TestTenantIsolation(t *testing.T) {
 					body = map[string]any{"new_owner_user_id": v.memberID}
 				case strings.HasSuffix(c.path, "/roles/admin/members"):
 					body = map[string]any{"user_id": v.memberID}
+				case strings.Contains(c.path, "/clients/") && c.method == "PATCH":
+					body = map[string]any{"redirect_uris": []string{"https://evil.example/cb"}}
 				default:
 					body = nil
 				}

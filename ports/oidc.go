@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/secuird/secuird/core/identity"
 	"github.com/secuird/secuird/core/oidc"
 )
 
@@ -137,6 +138,10 @@ type UserTokenRevoker interface {
 	// RevokeUser revokes the user's refresh tokens (and their access
 	// tokens' families).
 	RevokeUser(ctx context.Context, userID, reason string) error
+	// EndSession ends the OAuth side of one signed-in session: it revokes
+	// the refresh tokens issued under it and queues back-channel logout
+	// tokens to the clients that got tokens under it (REST logout).
+	EndSession(ctx context.Context, sess identity.Session) error
 }
 
 // DeviceGrantStore keeps device authorization grants (RFC 8628; durable,
@@ -175,4 +180,44 @@ type OIDCEventLog interface {
 // storage (a batched writer). Record never fails the caller's request.
 type OIDCEventSink interface {
 	Record(ctx context.Context, e oidc.Event)
+}
+
+// RegistrationTokenStore keeps initial access tokens for dynamic client
+// registration (durable).
+type RegistrationTokenStore interface {
+	// CreateRegistrationToken stores t. Conflict when the ID or hash exists.
+	CreateRegistrationToken(ctx context.Context, t oidc.RegistrationToken) error
+	// UseRegistrationToken counts one use of the token with that hash if
+	// it is usable at now (not expired, uses left) and returns it; of
+	// concurrent calls for the last use exactly one succeeds. NotFound
+	// when unknown, expired or used up.
+	UseRegistrationToken(ctx context.Context, hash string, now time.Time) (oidc.RegistrationToken, error)
+}
+
+// BackchannelQueue is the durable queue of back-channel logout deliveries.
+type BackchannelQueue interface {
+	// EnqueueBackchannel stores the deliveries (pending, due at once).
+	EnqueueBackchannel(ctx context.Context, jobs []oidc.BackchannelLogout) error
+	// ClaimBackchannel returns up to limit pending deliveries due at now
+	// and pushes their next attempt to now+lease, so that other nodes do
+	// not take them meanwhile.
+	ClaimBackchannel(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]oidc.BackchannelLogout, error)
+	// UpdateBackchannel stores a delivery's new state. NotFound when absent.
+	UpdateBackchannel(ctx context.Context, job oidc.BackchannelLogout) error
+	// ClientsOfSession lists the clients that received tokens under an SSO
+	// session (codes issued and refresh tokens), without duplicates.
+	ClientsOfSession(ctx context.Context, sessionID string) ([]string, error)
+}
+
+// LogoutTokenSigner signs back-channel logout tokens with the provider's
+// keys (typ logout+jwt).
+type LogoutTokenSigner interface {
+	SignLogoutToken(ctx context.Context, claims map[string]any) (string, error)
+}
+
+// BackchannelSender POSTs a logout token to a client's back-channel logout
+// URI. It refuses loopback, private and link-local targets unless
+// configured for development, follows no redirect and times out.
+type BackchannelSender interface {
+	SendLogoutToken(ctx context.Context, uri, logoutToken string) error
 }

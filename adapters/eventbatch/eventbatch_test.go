@@ -44,7 +44,9 @@ func (m *memLog) count() (events, batches int) {
 	return events, len(m.batches)
 }
 
-func ev(i int) oidc.Event { return oidc.Event{ID: fmt.Sprint(i), Type: oidc.EventTokenIssue, At: time.Unix(int64(i), 0)} }
+func ev(i int) oidc.Event {
+	return oidc.Event{ID: fmt.Sprint(i), Type: oidc.EventTokenIssue, At: time.Unix(int64(i), 0)}
+}
 
 func TestWriterBatchesAndFlushesOnClose(t *testing.T) {
 	t.Parallel()

@@ -12,8 +12,22 @@ import (
 const principalKey = "secuird.principal"
 
 // requireSession authenticates `Authorization: Bearer <token>` (SEED-SPEC
-// 3.4) and stores the principal for the handler.
+// 3.4), requires full access (level F: a compliance-only session gets 403
+// MFA_COMPLIANCE_REQUIRED) and stores the principal for the handler. Every
+// authenticated route uses it unless it is on the SEED-SPEC 3.5 allow-list
+// and registered with requireAnySession, so a new route is protected by
+// default.
 func (h *handlers) requireSession(c *fiber.Ctx) error {
+	return h.authenticate(c, true)
+}
+
+// requireAnySession is requireSession without the full-access check (level
+// S): only for the MFA enrolment allow-list of SEED-SPEC 3.5.
+func (h *handlers) requireAnySession(c *fiber.Ctx) error {
+	return h.authenticate(c, false)
+}
+
+func (h *handlers) authenticate(c *fiber.Ctx, full bool) error {
 	const op = "httpapi.requireSession"
 	hdr := c.Get(fiber.HeaderAuthorization)
 	if hdr == "" {
@@ -26,6 +40,11 @@ func (h *handlers) requireSession(c *fiber.Ctx) error {
 	p, err := h.d.Accounts.Authenticate(c.UserContext(), token)
 	if err != nil {
 		return fail(c, err)
+	}
+	if full {
+		if err := h.d.Accounts.RequireFullAccess(c.UserContext(), p); err != nil {
+			return fail(c, err)
+		}
 	}
 	c.Locals(principalKey, &p)
 	return c.Next()
@@ -83,13 +102,25 @@ func (h *handlers) login(c *fiber.Ctx) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	data := fiber.Map{"user": viewUser(r.User), "token": r.Token, "expires_at": r.Session.ExpiresAt}
+	if r.Pending != nil {
+		return respondPending(c, r.Pending)
+	}
+	return respond(c, fiber.StatusOK, "Login successful", loginData(r))
+}
+
+// loginData is the body of a login step that created a session.
+func loginData(r account.LoginResult) fiber.Map {
+	data := fiber.Map{"user": viewUser(r.User), "token": r.Token, "expires_at": r.Session.ExpiresAt,
+		"requires_mfa_enrollment": r.RequiresMFAEnrollment, "compliance_only": r.Session.ComplianceOnly}
+	if r.Compliance != nil {
+		data["mfa_compliance"] = viewAggregate(*r.Compliance)
+	}
 	if r.RequiresOrgSetup {
 		// SEED-SPEC 8.1 step 6: a user without an organization is sent to
 		// org setup, with the invitations that wait for them.
 		data["requires_org_setup"], data["pending_invites"] = true, viewInvites(r.PendingInvites)
 	}
-	return respond(c, fiber.StatusOK, "Login successful", data)
+	return data
 }
 
 func (h *handlers) logout(c *fiber.Ctx) error {

@@ -20,21 +20,22 @@ func (h *handlers) mfaRoutes(v1 fiber.Router) {
 	if h.d.MFA == nil {
 		return
 	}
-	auth := h.requireSession
+	// allowed (level S) only for the SEED-SPEC 3.5 allow-list.
+	auth, allowed := h.requireSession, h.requireAnySession
 	a := v1.Group("/auth")
-	a.Post("/totp/enroll", auth, h.totpEnroll)
-	a.Post("/totp/verify-enrollment", auth, h.totpVerifyEnrollment)
-	a.Get("/totp/status", auth, h.totpStatus)
-	a.Delete("/totp/disable", auth, h.totpDisable)
-	a.Post("/totp/regenerate-backup-codes", auth, h.totpRegenerate)
-	a.Post("/webauthn/register/begin", auth, h.webauthnRegisterBegin)
-	a.Post("/webauthn/register/complete", auth, h.webauthnRegisterComplete)
-	a.Get("/webauthn/credentials", auth, h.webauthnList)
+	a.Post("/totp/enroll", allowed, h.totpEnroll)
+	a.Post("/totp/verify-enrollment", allowed, h.totpVerifyEnrollment)
+	a.Get("/totp/status", allowed, h.totpStatus)
+	a.Delete("/totp/disable", auth, h.stepUp, h.totpDisable)
+	a.Post("/totp/regenerate-backup-codes", auth, h.stepUp, h.totpRegenerate)
+	a.Post("/webauthn/register/begin", allowed, h.webauthnRegisterBegin)
+	a.Post("/webauthn/register/complete", allowed, h.webauthnRegisterComplete)
+	a.Get("/webauthn/credentials", allowed, h.webauthnList)
 	a.Patch("/webauthn/credentials/:id", auth, h.webauthnRename)
-	a.Delete("/webauthn/credentials/:id", auth, h.webauthnDelete)
-	a.Get("/webauthn/status", auth, h.webauthnStatus)
+	a.Delete("/webauthn/credentials/:id", auth, h.stepUp, h.webauthnDelete)
+	a.Get("/webauthn/status", allowed, h.webauthnStatus)
 
-	v1.Get("/users/me/mfa-compliance", auth, h.myCompliance)
+	v1.Get("/users/me/mfa-compliance", allowed, h.myCompliance)
 	o := v1.Group("/organizations/:org")
 	o.Get("/security-policy", auth, h.getPolicy)
 	o.Put("/security-policy", auth, h.putPolicy)

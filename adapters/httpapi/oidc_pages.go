@@ -30,6 +30,7 @@ const (
 	pageMessage = "message"
 	pageLogout  = "logout"
 	pageDevice  = "device"
+	pageMFA     = "mfa"
 )
 
 // pageCSP is the hosted pages' policy: no scripts at all, styles and
@@ -48,7 +49,7 @@ type pages struct {
 func loadPages(brand string) (*pages, error) {
 	p := &pages{brand: brand, tmpl: map[string]*template.Template{}}
 	fsys := web.Pages()
-	for _, name := range []string{pageLogin, pageConsent, pageMessage, pageLogout, pageDevice} {
+	for _, name := range []string{pageLogin, pageConsent, pageMessage, pageLogout, pageDevice, pageMFA} {
 		t, err := template.ParseFS(fsys, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("hosted page %s: %w", name, err)
@@ -163,7 +164,7 @@ func (h *handlers) ssoSession(c *fiber.Ctx) (*account.Principal, *provider.Sessi
 		return nil, nil
 	}
 	p, err := h.d.Accounts.Authenticate(c.UserContext(), tok)
-	if err != nil || p.Session.ComplianceOnly {
+	if err != nil || !p.FullAccess() {
 		return nil, nil
 	}
 	authTime := p.Session.AuthTime
@@ -307,10 +308,7 @@ func (h *handlers) loginSubmit(c *fiber.Ctx) error {
 		d.Step = provider.StepLogin
 		return h.proceed(c, d, nil, msg, email)
 	}
-	h.setSSOCookie(c, res.Token, res.Session.ExpiresAt)
-	sess := &provider.Session{ID: res.Session.ID, UserID: res.User.ID, AuthTime: res.Session.AuthTime, AMR: res.Session.AMR}
-	d, err := h.d.OIDC.Provider.Next(c.UserContext(), id, sess, requestSource(c))
-	return h.proceed(c, d, err, "", "")
+	return h.afterFirstFactor(c, id, res)
 }
 
 // consentPage is GET /oidc/consent?id=.
@@ -440,6 +438,9 @@ func (h *handlers) oidcRoutes(app *fiber.App, v1 fiber.Router) error {
 	app.Get("/static/secuird.css", h.stylesheet)
 	app.Get("/oidc/login", h.loginPage)
 	app.Post("/oidc/login", h.loginSubmit)
+	app.Post("/oidc/mfa", rateLimit(h.d.Limiter, "oidc-mfa", h.d.Limits.Login...), h.mfaSubmit)
+	app.Post("/oidc/mfa/passkey", rateLimit(h.d.Limiter, "oidc-mfa", h.d.Limits.Login...), h.mfaPasskeySubmit)
+	app.Get("/static/js/passkey.js", h.passkeyScript)
 	app.Get("/oidc/consent", h.consentPage)
 	app.Post("/oidc/consent", h.consentSubmit)
 	app.Get("/oidc/logged-out", h.loggedOutPage)

@@ -67,32 +67,36 @@ func New(o Options, d Deps) *fiber.App {
 
 	v1 := app.Group("/api/v1")
 	lim := func(scope string, rules []throttle.Rule) fiber.Handler { return rateLimit(d.Limiter, scope, rules...) }
-	auth := h.requireSession
+	// auth is level F (full access); allowed is level S, only for the
+	// SEED-SPEC 3.5 allow-list of compliance-only sessions.
+	auth, allowed := h.requireSession, h.requireAnySession
 
 	a := v1.Group("/auth")
 	a.Post("/register", lim("register", d.Limits.Register), h.register)
 	a.Post("/login", lim("login", d.Limits.Login), h.login)
-	a.Post("/logout", auth, h.logout)
-	a.Get("/me", auth, h.me)
-	a.Get("/sessions", auth, h.listSessions)
+	a.Post("/logout", allowed, h.logout)
+	a.Get("/me", allowed, h.me)
+	a.Get("/sessions", allowed, h.listSessions)
 	a.Delete("/sessions", auth, h.revokeOtherSessions)
 	a.Post("/sessions/revoke-others", auth, h.revokeOtherSessions)
-	a.Delete("/sessions/:id", auth, h.revokeSession)
+	a.Delete("/sessions/:id", allowed, h.revokeSession)
 	a.Post("/verify-email", lim("verify-email", d.Limits.Default), h.verifyEmail)
 	a.Post("/resend-verification", lim("resend-verification", d.Limits.Default), h.resendVerification)
 	a.Post("/forgot-password", lim("forgot-password", d.Limits.ForgotPassword), h.forgotPassword)
 	a.Post("/reset-password", lim("reset-password", d.Limits.ResetPassword), h.resetPassword)
 
 	u := v1.Group("/users")
-	u.Get("/me", auth, h.me)
+	u.Get("/me", allowed, h.me)
 	u.Patch("/me", auth, h.updateMe)
-	u.Delete("/me", auth, h.deleteMe)
-	u.Post("/me/password", auth, h.changePassword)
+	u.Delete("/me", auth, h.stepUp, h.deleteMe)
+	u.Post("/me/password", auth, h.stepUp, h.changePassword)
 
 	h.orgRoutes(v1, lim)
+	h.oidcClientRoutes(app, v1, lim("oidc-register", d.Limits.Default))
 	h.adminMailRoutes(v1)
 	h.auditRoutes(v1)
 	h.mfaRoutes(v1)
+	h.loginStepRoutes(v1, lim)
 
 	// The provider's catch-all mount comes after every native route.
 	if err := h.oidcRoutes(app, v1); err != nil {

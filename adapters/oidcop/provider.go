@@ -133,6 +133,15 @@ func (p *Provider) Handler(errPage ErrorPage) http.Handler {
 			r = r.WithContext(RequestContext(r.Context(), audit.Source{}, ""))
 		}
 		switch r.URL.Path {
+		case PathToken, PathIntrospect, PathRevoke, PathDevice:
+			if r.Method == http.MethodPost && r.ParseForm() == nil {
+				if oe := p.checkClientAssertion(r.Context(), r); oe != nil {
+					op.RequestError(w, r, oe, nil)
+					return
+				}
+			}
+		}
+		switch r.URL.Path {
 		case PathDiscovery:
 			p.serveDiscovery(w, r)
 		case PathAuthorize, PathCallback:
@@ -141,13 +150,21 @@ func (p *Provider) Handler(errPage ErrorPage) http.Handler {
 			p.serveEndSession(w, r, errPage)
 		case PathDevice:
 			p.serveDeviceAuthorization(w, r)
+		case PathIntrospect:
+			p.serveIntrospect(w, r)
 		case PathJWKS:
 			p.svc.JWKSAccessed(r.Context(), stateFrom(r.Context()).src)
 			p.op.ServeHTTP(w, r)
 		case PathToken:
-			if r.Method == http.MethodPost && r.ParseForm() == nil && r.PostForm.Get("grant_type") == string(oidc.GrantTypeDeviceCode) {
+			if r.Method == http.MethodPost && r.PostForm.Get("grant_type") == string(oidc.GrantTypeDeviceCode) {
 				p.serveDeviceToken(w, r)
 				return
+			}
+			if r.Method == http.MethodPost && r.PostForm.Get("grant_type") == string(oidc.GrantTypeTokenExchange) {
+				if oe := checkExchangeForm(r); oe != nil {
+					op.RequestError(w, r, oe, nil)
+					return
+				}
 			}
 			p.op.ServeHTTP(w, r)
 		default:
@@ -234,8 +251,11 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		doc["response_modes_supported"] = []string{"query"}
 		doc["authorization_response_iss_parameter_supported"] = true
 		doc["code_challenge_methods_supported"] = []string{"S256"}
-		doc["grant_types_supported"] = []string{"authorization_code", "refresh_token", "client_credentials", string(oidc.GrantTypeDeviceCode)}
+		doc["grant_types_supported"] = []string{"authorization_code", "refresh_token", "client_credentials", string(oidc.GrantTypeDeviceCode), string(oidc.GrantTypeTokenExchange)}
 		doc["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+		doc["registration_endpoint"] = p.issuer + "/oidc/register"
+		doc["backchannel_logout_supported"] = true
+		doc["backchannel_logout_session_supported"] = true
 		doc["request_parameter_supported"] = false
 		doc["claims_parameter_supported"] = false
 		doc["prompt_values_supported"] = []string{"none", "login", "consent", "select_account"}

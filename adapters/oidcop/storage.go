@@ -54,6 +54,11 @@ type reqState struct {
 	accessJWT bool
 	// device is the device grant redeemed by this token request.
 	device *coreoidc.DeviceGrant
+	// exchange is the token exchange the core allowed in this request.
+	exchange *provider.Exchange
+	// asserted is the client whose private_key_jwt assertion the handler
+	// verified in full (checkClientAssertion) for this request.
+	asserted string
 }
 
 type stateKey struct{}
@@ -142,6 +147,15 @@ func familyOf(req op.TokenRequest) string {
 
 // tokenFamily is familyOf, with the device grant of the request context.
 func tokenFamily(ctx context.Context, req op.TokenRequest) string {
+	if _, ok := req.(op.TokenExchangeRequest); ok {
+		st := stateFrom(ctx)
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if st.exchange != nil {
+			return st.exchange.Family
+		}
+		return ""
+	}
 	if _, ok := req.(*op.DeviceAuthorizationState); ok {
 		if g := deviceGrant(ctx); g != nil {
 			return g.ID
@@ -167,6 +181,8 @@ func clientIDOf(req op.TokenRequest) string {
 		return r.clientID
 	case *op.DeviceAuthorizationState:
 		return r.ClientID
+	case op.TokenExchangeRequest:
+		return r.GetClientID()
 	}
 	if aud := req.GetAudience(); len(aud) > 0 {
 		return aud[0]
@@ -417,6 +433,16 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret 
 
 // ClientCredentials authenticates a client_credentials caller.
 func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string) (op.Client, error) {
+	// The library's client_credentials path knows only secrets; a client
+	// assertion was verified by the handler before.
+	if st := stateFrom(ctx); secret == "" && st.asserted != "" && (clientID == "" || clientID == st.asserted) {
+		c, err := s.p.Client(ctx, st.asserted)
+		if err != nil {
+			return nil, oidc.ErrInvalidClient().WithDescription("Client authentication failed")
+		}
+		st.setClient(c)
+		return s.wrapClient(c), nil
+	}
 	c, err := s.p.AuthenticateClient(ctx, clientID, secret, s.src(ctx))
 	if err != nil {
 		return nil, toOIDC(err, oidc.ErrInvalidClient)
@@ -427,6 +453,9 @@ func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string
 
 // ClientCredentialsTokenRequest applies the client_credentials policy.
 func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
+	if st := stateFrom(ctx); clientID == "" && st.asserted != "" {
+		clientID = st.asserted
+	}
 	c, err := s.clientOf(ctx, clientID)
 	if err != nil {
 		return nil, toOIDC(err, oidc.ErrInvalidClient)

@@ -45,6 +45,8 @@ func toOIDC(err error, notFound func() *oidc.Error) *oidc.Error {
 		return oidc.ErrAuthorizationPending().WithDescription("%s", msg)
 	case provider.CodeSlowDown:
 		return oidc.ErrSlowDown().WithDescription("%s", msg)
+	case provider.CodeInvalidTarget:
+		return &oidc.Error{ErrorType: "invalid_target", Description: msg}
 	case provider.CodeExpiredToken:
 		return oidc.ErrExpiredDeviceCode().WithDescription("%s", msg)
 	}

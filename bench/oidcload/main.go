@@ -187,7 +187,7 @@ func newWorker(c config, hc *http.Client) (func() error, error) {
 			return nil, err
 		}
 		return func() error {
-			req, _ := http.NewRequest(http.MethodGet, c.target+"/oidc/userinfo", nil)
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, c.target+"/oidc/userinfo", nil)
 			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 			return do(hc, req, nil)
 		}, nil
@@ -216,7 +216,7 @@ func refresh(c config, hc *http.Client, rt string) (tokenResponse, error) {
 }
 
 func postJSON(hc *http.Client, u, user, pass string, form url.Values, v any) error {
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
 	return do(hc, req, v)
@@ -261,7 +261,8 @@ func login(c config) (string, error) {
 	q := url.Values{"client_id": {c.rpClient}, "response_type": {"code"}, "scope": {"openid profile email offline_access"},
 		"redirect_uri": {c.rpRedirect}, "state": {"load"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"}}
-	res, err := hc.Get(c.target + "/oidc/authorize?" + q.Encode())
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, c.target+"/oidc/authorize?"+q.Encode(), nil)
+	res, err := hc.Do(req)
 	if err != nil {
 		return "", err
 	}
@@ -284,7 +285,9 @@ func login(c config) (string, error) {
 			form.Set("email", c.user)
 			form.Set("password", c.password)
 		}
-		if res, err = hc.PostForm(c.target+path, form); err != nil {
+		post, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, c.target+path, strings.NewReader(form.Encode()))
+		post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if res, err = hc.Do(post); err != nil {
 			return "", err
 		}
 		body, _ = io.ReadAll(res.Body)

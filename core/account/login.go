@@ -6,6 +6,7 @@ import (
 	"github.com/secuird/secuird/core/audit"
 	"github.com/secuird/secuird/core/fault"
 	"github.com/secuird/secuird/core/identity"
+	"github.com/secuird/secuird/core/mfa"
 )
 
 // RegisterInput is the body of a registration.
@@ -121,11 +122,18 @@ type LoginInput struct {
 	RememberMe bool
 }
 
-// LoginResult is a successful password login.
+// LoginResult is the outcome of a login step: either Pending (a second
+// factor is required; no session exists yet) or a session.
 type LoginResult struct {
 	User identity.User
 	SessionGrant
 	OrgSetup
+	// Pending is set, and nothing else, when a second factor is required.
+	Pending *PendingLogin
+	// Compliance is the user's MFA standing (nil without MFA wiring).
+	Compliance *mfa.Aggregate
+	// RequiresMFAEnrollment marks a compliance-only session.
+	RequiresMFAEnrollment bool
 }
 
 // Login checks an email and password and creates a session. Unknown emails,
@@ -204,26 +212,15 @@ func (s *Service) Login(ctx context.Context, in LoginInput, src audit.Source) (L
 	if err := s.d.Counter.ResetCount(ctx, acctKey); err != nil {
 		return LoginResult{}, fault.Wrap(op, fault.Internal, err)
 	}
-	now := s.now()
-	u, err := s.d.Users.UpdateUser(ctx, u.ID, func(old identity.User) (identity.User, error) {
-		old.LastLoginAt, old.LastLoginIP, old.UpdatedAt = &now, src.IP, now
-		return old, nil
-	})
+	pending, err := s.secondFactor(ctx, u, mfa.FactorPassword, in.RememberMe)
 	if err != nil {
 		return LoginResult{}, fault.Wrap(op, fault.Internal, err)
 	}
-	if err := s.record(ctx, src, audit.Entry{ActorID: u.ID, Action: audit.UserLogin, Success: true}); err != nil {
-		return LoginResult{}, fault.Wrap(op, fault.Internal, err)
+	if pending != nil {
+		// No session and no last_login_* until the second factor.
+		return LoginResult{Pending: pending}, nil
 	}
-	grant, err := s.startSession(ctx, u, in.RememberMe, []string{"pwd"}, src)
-	if err != nil {
-		return LoginResult{}, fault.Wrap(op, fault.Internal, err)
-	}
-	setup, err := s.orgSetup(ctx, u)
-	if err != nil {
-		return LoginResult{}, fault.Wrap(op, fault.Internal, err)
-	}
-	return LoginResult{User: u, SessionGrant: grant, OrgSetup: setup}, nil
+	return s.finish(ctx, op, u, in.RememberMe, []mfa.Factor{mfa.FactorPassword}, false, src)
 }
 
 // checkLock refuses an attempt while the account or the IP is locked out.
@@ -272,8 +269,14 @@ func (s *Service) registerFailure(ctx context.Context, acctKey, ipKey string) er
 	return nil
 }
 
-// startSession creates a session for u and audits it.
+// startSession creates a full session for u and audits it.
 func (s *Service) startSession(ctx context.Context, u identity.User, remember bool, amr []string, src audit.Source) (SessionGrant, error) {
+	return s.startSessionWith(ctx, u, remember, amr, false, src)
+}
+
+// startSessionWith creates a session (compliance-only when restricted)
+// for u and audits it.
+func (s *Service) startSessionWith(ctx context.Context, u identity.User, remember bool, amr []string, restricted bool, src audit.Source) (SessionGrant, error) {
 	now := s.now()
 	ttl, idle := s.cfg.SessionTTL, s.cfg.IdleTimeout
 	if remember {
@@ -283,7 +286,7 @@ func (s *Service) startSession(ctx context.Context, u identity.User, remember bo
 	sess := identity.Session{
 		ID: newID(s.d.Random), TokenHash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl),
 		LastSeenAt: now, IdleTimeout: idle, RememberMe: remember, IP: src.IP, UserAgent: src.UserAgent,
-		AuthTime: now, AMR: amr,
+		AuthTime: now, AMR: amr, ComplianceOnly: restricted,
 	}
 	if err := s.d.Sessions.CreateSession(ctx, sess); err != nil {
 		return SessionGrant{}, err
@@ -341,6 +344,11 @@ func (s *Service) Logout(ctx context.Context, p Principal, src audit.Source) err
 	const op = "account.Logout"
 	if err := s.d.Sessions.DeleteSession(ctx, p.Session.TokenHash); err != nil && !fault.Is(err, fault.NotFound) {
 		return fault.Wrap(op, fault.Internal, err)
+	}
+	if s.d.Tokens != nil {
+		if err := s.d.Tokens.EndSession(ctx, p.Session); err != nil {
+			return fault.Wrap(op, fault.Internal, err)
+		}
 	}
 	if err := s.record(ctx, src, audit.Entry{ActorID: p.User.ID, Action: audit.UserLogout, Success: true, ResourceType: "session", ResourceID: p.Session.ID}); err != nil {
 		return fault.Wrap(op, fault.Internal, err)

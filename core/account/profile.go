@@ -275,8 +275,9 @@ func (s *Service) mailTarget(ctx context.Context, op, email, kind string) (ident
 	if err != nil {
 		return identity.User{}, false, fault.Wrap(op, fault.Internal, err)
 	}
-	if statusError(op, u) != nil { //nolint:nilerr // suspended accounts get the same silent answer as unknown ones
-		return identity.User{}, false, nil
+	if statusError(op, u) != nil {
+		// Suspended accounts get the same silent answer as unknown ones.
+		return identity.User{}, false, nil //nolint:nilerr // deliberate: no mail, no error
 	}
 	return u, true, nil
 }

@@ -37,6 +37,9 @@ type Config struct {
 	Lockout LockoutPolicy
 	// SkipPasswordPolicy disables the strength check (seeding only).
 	SkipPasswordPolicy bool
+	// StepUpMaxAge is how recent the session's last proof must be for a
+	// sensitive change (10 min; SECUIRD_STEP_UP_MAX_AGE).
+	StepUpMaxAge time.Duration
 }
 
 // LockoutPolicy escalates lockouts after repeated failed logins.
@@ -66,6 +69,7 @@ func (c *Config) setDefaults() {
 	def(&c.TouchInterval, time.Minute)
 	def(&c.VerifyTTL, 24*time.Hour)
 	def(&c.ResetTTL, 2*time.Hour)
+	def(&c.StepUpMaxAge, 10*time.Minute)
 	def(&c.Lockout.Base, time.Minute)
 	def(&c.Lockout.Max, 15*time.Minute)
 	def(&c.Lockout.Memory, 24*time.Hour)
@@ -102,6 +106,9 @@ type Deps struct {
 type Service struct {
 	cfg Config
 	d   Deps
+	// mfa and oneTime drive the second step of logins (UseSecondFactors).
+	mfa     SecondFactors
+	oneTime ports.OneTimeStore
 }
 
 // New builds the service.

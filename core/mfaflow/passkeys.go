@@ -299,12 +299,20 @@ func errPasskey(op string) error {
 // ceremony named one), the library verifies signature, RP ID, origin and
 // user verification, and a sign counter that did not grow refuses the
 // login and is audited. wantUserID, when set, is the user the caller
-// expects (the pending login of a second step).
+// expects (the pending login of a second step); a second-factor ceremony
+// requires it.
 func (s *Service) FinishPasskeyLogin(ctx context.Context, sessionToken string, response []byte, wantUserID string, src audit.Source) (PasskeyLogin, error) {
 	const op = "mfaflow.FinishPasskeyLogin"
 	c, err := s.takeCeremony(ctx, op, sessionToken, "login")
 	if err != nil {
 		return PasskeyLogin{}, err
+	}
+	if c.Purpose == "second_factor" && wantUserID == "" {
+		// A second-factor ceremony (user verification only preferred)
+		// never stands in for a passwordless login: it needs the pending
+		// login's user.
+		_ = s.record(ctx, src, audit.Entry{ActorID: c.UserID, Action: ActWebAuthnLoginFailed, Error: "second_factor_without_pending_login"})
+		return PasskeyLogin{}, errPasskey(op)
 	}
 	credID, _, err := s.d.WebAuthn.ParseAssertion(response)
 	if err != nil {

@@ -140,11 +140,25 @@ func (s *Service) endSSOSession(ctx context.Context, sess identity.Session, clie
 	if err := s.d.Sessions.DeleteSession(ctx, sess.TokenHash); err != nil && !fault.Is(err, fault.NotFound) {
 		return fault.Wrap(op, fault.Unavailable, err)
 	}
+	if err := s.queueBackchannel(ctx, sess); err != nil {
+		return err
+	}
 	if err := s.revokeUserTokens(ctx, sess.UserID, "", sess.ID, "logout"); err != nil {
 		return err
 	}
 	return fault.Wrap(op, fault.Internal, s.record(ctx, src, audit.Entry{ActorID: sess.UserID, Action: ActLogout, Success: true,
 		ResourceType: "session", ResourceID: sess.ID, Extra: map[string]any{"client_id": clientID}}))
+}
+
+// EndSession ends the OAuth side of a session that was signed out
+// elsewhere (the REST API's logout): back-channel logout tokens are queued
+// and the refresh tokens issued under the session are revoked. The session
+// itself is deleted by the caller.
+func (s *Service) EndSession(ctx context.Context, sess identity.Session) error {
+	if err := s.queueBackchannel(ctx, sess); err != nil {
+		return err
+	}
+	return s.revokeUserTokens(ctx, sess.UserID, "", sess.ID, "logout")
 }
 
 // LogoutRedirect is where a finished logout sends the browser: the

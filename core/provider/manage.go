@@ -135,7 +135,7 @@ func validateManaged(c oidc.Client) error {
 		}
 	}
 	if u := c.BackchannelLogoutURI; u != "" {
-		if p := oidc.RedirectURIProblem(u, c.DevMode); p != "" || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
+		if p := oidc.RedirectURIProblem(u, c.DevMode); p != "" || (!strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://")) {
 			v.Add("backchannel_logout_uri", "Must be an https URL (http only in development mode)")
 		}
 	}
@@ -211,6 +211,12 @@ func (s *Service) CreateOrgClient(ctx context.Context, userID, orgID string, in 
 	if err := s.adminOf(ctx, op, userID, orgID); err != nil {
 		return oidc.Client{}, "", err
 	}
+	return s.createClient(ctx, userID, orgID, in, ActClientCreated, src)
+}
+
+// createClient builds, validates, stores and audits a new client.
+func (s *Service) createClient(ctx context.Context, userID, orgID string, in ClientInput, action string, src audit.Source) (oidc.Client, string, error) {
+	const op = "provider.createClient"
 	var b [16]byte
 	s.d.Random.Read(b[:])
 	now := s.now()
@@ -238,7 +244,7 @@ func (s *Service) CreateOrgClient(ctx context.Context, userID, orgID string, in 
 		if err := s.d.Clients.CreateClient(ctx, c); err != nil {
 			return err
 		}
-		return s.record(ctx, src, audit.Entry{ActorID: userID, Action: ActClientCreated, Success: true, ResourceType: "oidc_client",
+		return s.record(ctx, src, audit.Entry{ActorID: userID, Action: action, Success: true, ResourceType: "oidc_client",
 			ResourceID: c.ClientID, OrgID: orgID, Extra: map[string]any{"name": c.Name, "grant_types": c.GrantTypes}})
 	})
 	if err != nil {

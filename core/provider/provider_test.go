@@ -38,7 +38,10 @@ type env struct {
 
 // newEnv builds the service over real SQLite and memory adapters, with one
 // user and the seeded portal client.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with edit applied to the service's ports.
+func newEnvWith(t *testing.T, edit func(*provider.Deps)) *env {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlstore.Options{})
@@ -56,11 +59,15 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	svc := provider.New(provider.Config{RefreshGrace: 10 * time.Second}, provider.Deps{
-		Tx: st, Clients: st, Requests: st, Devices: st, Refresh: st, Consents: st, Keys: st, Denylist: memory.NewDenylist(clk.Now),
+	deps := provider.Deps{
+		Tx: st, Clients: st, Requests: st, Devices: st, Lease: st, Refresh: st, Consents: st, Keys: st, Denylist: memory.NewDenylist(clk.Now),
 		Replay: eph, Sessions: eph, Users: st, Audit: st, Hasher: passhash.New(4, 2), Sealer: sealer,
 		KeyGen: keycrypt.Generator{}, Clock: clk, Random: system.Random{},
-	})
+	}
+	if edit != nil {
+		edit(&deps)
+	}
+	svc := provider.New(provider.Config{RefreshGrace: 10 * time.Second, Issuer: "https://id.example"}, deps)
 	u := identity.User{ID: "11111111-1111-4111-8111-111111111111", Email: "ada@example.com", FullName: "Ada", Status: identity.StatusActive,
 		Activated: true, CreatedAt: clk.t, UpdatedAt: clk.t}
 	if err := st.CreateUser(ctx, u); err != nil {

@@ -48,6 +48,8 @@ const (
 
 // Config is the provider policy. Zero values take the defaults.
 type Config struct {
+	// Issuer is the provider's issuer URL (the iss of logout tokens).
+	Issuer string
 	// AuthRequestTTL bounds the time from /authorize to a finished login (10 min).
 	AuthRequestTTL time.Duration
 	// CodeTTL is the life of an authorization code (60 s).
@@ -101,25 +103,34 @@ type Deps struct {
 	Clients  ports.ClientStore
 	Requests ports.AuthRequestStore
 	Devices  ports.DeviceGrantStore
-	Refresh  ports.RefreshTokenStore
-	Consents ports.ConsentStore
-	Keys     ports.SigningKeyStore
-	Denylist ports.TokenDenylist
-	Replay   ports.OneTimeStore
-	Sessions ports.SessionStore
-	Users    ports.UserStore
+	// Backchannel, LogoutSigner and BackchannelSender deliver back-channel
+	// logout tokens (nil: no back-channel logout).
+	Backchannel       ports.BackchannelQueue
+	LogoutSigner      ports.LogoutTokenSigner
+	BackchannelSender ports.BackchannelSender
+	// Lease lets one node at a time run Maintain (nil: always run).
+	Lease ports.Lease
+	// Registrations keeps initial access tokens (nil: no dynamic registration).
+	Registrations ports.RegistrationTokenStore
+	Refresh       ports.RefreshTokenStore
+	Consents      ports.ConsentStore
+	Keys          ports.SigningKeyStore
+	Denylist      ports.TokenDenylist
+	Replay        ports.OneTimeStore
+	Sessions      ports.SessionStore
+	Users         ports.UserStore
 	// Orgs and Members answer who may manage an organization's clients and
 	// who is a member (roles claim, org:<slug> scope).
 	Orgs    ports.OrgStore
 	Members ports.MembershipStore
-	Audit    ports.AuditLog
+	Audit   ports.AuditLog
 	// Events takes the high-volume protocol events (nil: they go to Audit).
 	Events ports.OIDCEventSink
-	Hasher   ports.PasswordHasher
-	Sealer   ports.Sealer
-	KeyGen   ports.KeyGenerator
-	Clock    ports.Clock
-	Random   ports.Random
+	Hasher ports.PasswordHasher
+	Sealer ports.Sealer
+	KeyGen ports.KeyGenerator
+	Clock  ports.Clock
+	Random ports.Random
 }
 
 // Service runs the provider's use cases. It is safe for concurrent use.
@@ -301,14 +312,14 @@ func (s *Service) secretMatches(c oidc.Client, secret string) bool {
 
 // CheckAssertionJTI records the jti of a private_key_jwt client assertion
 // until it expires; a second use is refused (replay protection). exp must
-// be in the future and at most an hour away.
+// be in the future and at most ten minutes away (the edge asks for five).
 func (s *Service) CheckAssertionJTI(ctx context.Context, clientID, jti string, exp time.Time) error {
 	const op = "provider.CheckAssertionJTI"
 	now := s.now()
 	if jti == "" || len(jti) > 256 {
 		return fault.E(op, fault.Unauthenticated, "The client assertion needs a jti")
 	}
-	if !exp.After(now) || exp.Sub(now) > time.Hour {
+	if !exp.After(now) || exp.Sub(now) > 10*time.Minute {
 		return fault.E(op, fault.Unauthenticated, "The client assertion has a bad expiry")
 	}
 	err := s.d.Replay.PutOnce(ctx, "oidc:jti:"+clientID+":"+HashToken(jti), []byte{1}, exp.Sub(now)+time.Minute)

@@ -331,6 +331,21 @@ func (s *Service) RevokeUser(ctx context.Context, userID, reason string) error {
 	return s.revokeUserTokens(ctx, userID, "", "", reason)
 }
 
+// IntrospectRefreshToken describes a usable refresh token of the client
+// (RFC 7662; only the owner may introspect it). ok is false for anything
+// else, which the edge then treats as another kind of token or inactive.
+func (s *Service) IntrospectRefreshToken(ctx context.Context, clientID, token string, src audit.Source) (oidc.RefreshToken, bool) {
+	rt, err := s.d.Refresh.RefreshTokenByHash(ctx, HashToken(token))
+	if err != nil || rt.ClientID != clientID || !rt.UsableAt(s.now()) {
+		return oidc.RefreshToken{}, false
+	}
+	if u, err := s.d.Users.UserByID(ctx, rt.Subject); err != nil || userBlocked(u) {
+		return oidc.RefreshToken{}, false
+	}
+	s.Introspected(ctx, clientID, true, src)
+	return rt, true
+}
+
 // Introspected records an introspection for the audit trail.
 func (s *Service) Introspected(ctx context.Context, clientID string, active bool, src audit.Source) {
 	_ = s.recordEvent(ctx, src, audit.Entry{Action: ActTokenIntrospection, Success: true, ResourceType: "oidc_client", ResourceID: clientID, Extra: map[string]any{"active": active}})

@@ -22,6 +22,8 @@ type OIDCStore interface {
 	ports.SigningKeyStore
 	ports.DeviceGrantStore
 	ports.OIDCEventLog
+	ports.RegistrationTokenStore
+	ports.BackchannelQueue
 }
 
 // oidcSampleClient returns a client with every field set.
@@ -47,6 +49,8 @@ func RunOIDCStore(t *testing.T, open func(t *testing.T) OIDCStore) {
 	runDeviceGrants(t, open)
 	runOIDCEvents(t, open)
 	runClientRevocation(t, open)
+	runRegistrationTokens(t, open)
+	runBackchannel(t, open)
 
 	t.Run("client round trip and tenant isolation", func(t *testing.T) {
 		t.Parallel()

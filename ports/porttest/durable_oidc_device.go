@@ -1,6 +1,7 @@
 package porttest
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -126,6 +127,109 @@ func runClientRevocation(t *testing.T, open func(t *testing.T) OIDCStore) {
 		}
 		if n, _ := s.RevokeClientRefreshTokens(t.Context(), "c2", "x", now); n != 1 {
 			t.Errorf("c2: revoked %d, want 1", n)
+		}
+	})
+}
+
+// runRegistrationTokens checks RegistrationTokenStore: uses are counted,
+// the last use goes to exactly one of concurrent callers, expired and
+// unknown tokens are NotFound.
+func runRegistrationTokens(t *testing.T, open func(t *testing.T) OIDCStore) {
+	t.Run("registration tokens count uses and expire", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		now := durBase
+		tok := oidc.RegistrationToken{ID: durID(t), OrgID: "org-a", TokenHash: "h-" + durID(t), CreatedBy: "u1", CreatedAt: now,
+			ExpiresAt: now.Add(time.Hour), MaxUses: 3}
+		durOK(t, "CreateRegistrationToken", s.CreateRegistrationToken(t.Context(), tok))
+		durWantKind(t, s.CreateRegistrationToken(t.Context(), tok), fault.Conflict)
+		got, err := s.UseRegistrationToken(t.Context(), tok.TokenHash, now)
+		durOK(t, "UseRegistrationToken", err)
+		if got.OrgID != "org-a" || got.Uses != 1 || got.MaxUses != 3 {
+			t.Errorf("used token %+v", got)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for range 6 {
+			wg.Go(func() {
+				if _, err := s.UseRegistrationToken(t.Context(), tok.TokenHash, now); err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				} else if !fault.Is(err, fault.NotFound) {
+					t.Errorf("UseRegistrationToken: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins != 2 {
+			t.Errorf("%d concurrent uses won, want the 2 left", wins)
+		}
+		_, err = s.UseRegistrationToken(t.Context(), "unknown", now)
+		durWantKind(t, err, fault.NotFound)
+		exp := tok
+		exp.ID, exp.TokenHash, exp.ExpiresAt = durID(t), "h-"+durID(t), now.Add(-time.Second)
+		durOK(t, "CreateRegistrationToken expired", s.CreateRegistrationToken(t.Context(), exp))
+		_, err = s.UseRegistrationToken(t.Context(), exp.TokenHash, now)
+		durWantKind(t, err, fault.NotFound)
+	})
+}
+
+// runBackchannel checks BackchannelQueue: claims lease due deliveries,
+// delivered ones are not claimed again, and the clients of a session.
+func runBackchannel(t *testing.T, open func(t *testing.T) OIDCStore) {
+	t.Run("back-channel deliveries are claimed, leased and finished", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		now := durBase
+		var jobs []oidc.BackchannelLogout
+		for i := range 2 {
+			jobs = append(jobs, oidc.BackchannelLogout{ID: durID(t), ClientID: "c1", URI: "https://rp.example/bc", Subject: "u1",
+				SessionID: "s1", Status: oidc.BackchannelPending, NextAttemptAt: now.Add(time.Duration(i) * time.Second), CreatedAt: now})
+		}
+		durOK(t, "EnqueueBackchannel", s.EnqueueBackchannel(t.Context(), jobs))
+		got, err := s.ClaimBackchannel(t.Context(), now.Add(time.Minute), 10, time.Minute)
+		durOK(t, "ClaimBackchannel", err)
+		if len(got) != 2 || got[0].URI != "https://rp.example/bc" || got[0].SessionID != "s1" {
+			t.Fatalf("claimed %+v", got)
+		}
+		if again, _ := s.ClaimBackchannel(t.Context(), now.Add(time.Minute), 10, time.Minute); len(again) != 0 {
+			t.Errorf("claimed %d leased deliveries again", len(again))
+		}
+		done := got[0]
+		at := now.Add(time.Minute)
+		done.Status, done.DeliveredAt, done.Attempts = oidc.BackchannelDelivered, &at, 1
+		durOK(t, "UpdateBackchannel", s.UpdateBackchannel(t.Context(), done))
+		later, err := s.ClaimBackchannel(t.Context(), now.Add(3*time.Minute), 10, time.Minute)
+		durOK(t, "ClaimBackchannel later", err)
+		if len(later) != 1 || later[0].ID != got[1].ID {
+			t.Errorf("after the lease: %+v", later)
+		}
+		missing := done
+		missing.ID = durID(t)
+		durWantKind(t, s.UpdateBackchannel(t.Context(), missing), fault.NotFound)
+	})
+
+	t.Run("clients of a session come from codes and refresh tokens", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		now := durBase
+		durOK(t, "CreateRefreshToken", s.CreateRefreshToken(t.Context(), oidc.RefreshToken{ID: durID(t), FamilyID: durID(t), TokenHash: durID(t),
+			ClientID: "c1", Subject: "u1", SessionID: "s9", CreatedAt: now, ExpiresAt: now.Add(time.Hour), IdleExpiresAt: now.Add(time.Hour)}))
+		done := now
+		durOK(t, "CreateAuthRequest", s.CreateAuthRequest(t.Context(), oidc.AuthRequest{ID: durID(t), ClientID: "c2", RedirectURI: "https://x/cb",
+			ResponseType: "code", CreatedAt: now, ExpiresAt: now.Add(time.Hour), Subject: "u1", SessionID: "s9", AuthTime: now, DoneAt: &done}))
+		durOK(t, "CreateAuthRequest c1", s.CreateAuthRequest(t.Context(), oidc.AuthRequest{ID: durID(t), ClientID: "c1", RedirectURI: "https://x/cb",
+			ResponseType: "code", CreatedAt: now, ExpiresAt: now.Add(time.Hour), Subject: "u1", SessionID: "s9", AuthTime: now, DoneAt: &done}))
+		got, err := s.ClientsOfSession(t.Context(), "s9")
+		durOK(t, "ClientsOfSession", err)
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"c1", "c2"}) {
+			t.Errorf("clients %v", got)
+		}
+		if none, _ := s.ClientsOfSession(t.Context(), "other"); len(none) != 0 {
+			t.Errorf("other session: %v", none)
 		}
 	})
 }
