@@ -3,10 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -194,7 +192,7 @@ func (s *Store) ListAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, s
 		q = q.Where("a.created_at < ?", dbTime(f.Until))
 	}
 	if f.Cursor != "" {
-		at, id, ok := decodeCursor(f.Cursor)
+		at, id, ok := decodeKeyset("1", f.Cursor)
 		if !ok {
 			return nil, "", fault.E(op, fault.Invalid, "Malformed page cursor")
 		}
@@ -210,35 +208,13 @@ func (s *Store) ListAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, s
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
-		next = encodeCursor(dbTime(last.CreatedAt), last.ID)
+		next = encodeKeyset("1", dbTime(last.CreatedAt), last.ID)
 	}
 	out := make([]audit.Entry, len(rows))
 	for i, r := range rows {
 		out[i] = r.entry()
 	}
 	return out, next, nil
-}
-
-// encodeCursor makes the opaque page cursor: a version, the creation time
-// in Unix microseconds and the ID of the last entry shown.
-func encodeCursor(at time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("1:" + strconv.FormatInt(at.UnixMicro(), 10) + ":" + id))
-}
-
-func decodeCursor(c string) (time.Time, string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, "", false
-	}
-	parts := strings.SplitN(string(b), ":", 3)
-	if len(parts) != 3 || parts[0] != "1" || parts[2] == "" {
-		return time.Time{}, "", false
-	}
-	us, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
-		return time.Time{}, "", false
-	}
-	return time.UnixMicro(us).UTC(), parts[2], true
 }
 
 // clean makes s storable in any dialect: valid UTF-8 without NUL bytes.

@@ -168,10 +168,13 @@ func TestParseSQLiteDSN(t *testing.T) {
 func TestCursor(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2025, 1, 2, 3, 4, 5, 678901000, time.UTC)
-	c := encodeCursor(at, "id:with:colons")
-	gotAt, gotID, ok := decodeCursor(c)
+	c := encodeKeyset("1", at, "id:with:colons")
+	gotAt, gotID, ok := decodeKeyset("1", c)
 	if !ok || !gotAt.Equal(at) || gotID != "id:with:colons" || gotAt.Location() != time.UTC {
-		t.Fatalf("decodeCursor(encodeCursor) = %v %q %v", gotAt, gotID, ok)
+		t.Fatalf("decodeKeyset(encodeKeyset) = %v %q %v", gotAt, gotID, ok)
+	}
+	if _, _, ok := decodeKeyset("m1", c); ok {
+		t.Fatal("a cursor of one listing was accepted by another")
 	}
 }
 

@@ -3,11 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -364,7 +362,7 @@ func (s *Store) ListMail(ctx context.Context, f message.OutboxFilter) ([]message
 		q = q.Where("mo.status = ?", string(f.Status))
 	}
 	if f.Cursor != "" {
-		at, id, ok := decodeMailCursor(f.Cursor)
+		at, id, ok := decodeKeyset("m1", f.Cursor)
 		if !ok {
 			return nil, "", fault.E(op, fault.Invalid, "Malformed page cursor")
 		}
@@ -378,7 +376,7 @@ func (s *Store) ListMail(ctx context.Context, f message.OutboxFilter) ([]message
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
-		next = encodeMailCursor(dbTime(last.CreatedAt), last.ID)
+		next = encodeKeyset("m1", dbTime(last.CreatedAt), last.ID)
 	}
 	out, err := rowsToQueued(op, rows)
 	if err != nil {
@@ -474,29 +472,6 @@ func sortQueued(qs []message.Queued) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-}
-
-// encodeMailCursor makes the opaque page cursor of ListMail: a version,
-// the creation time in Unix microseconds and the ID of the last message
-// shown.
-func encodeMailCursor(at time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("m1:" + strconv.FormatInt(at.UnixMicro(), 10) + ":" + id))
-}
-
-func decodeMailCursor(c string) (time.Time, string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, "", false
-	}
-	parts := strings.SplitN(string(b), ":", 3)
-	if len(parts) != 3 || parts[0] != "m1" || parts[2] == "" {
-		return time.Time{}, "", false
-	}
-	us, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
-		return time.Time{}, "", false
-	}
-	return time.UnixMicro(us).UTC(), parts[2], true
 }
 
 // isNoRows reports an empty result where rows were scanned.
