@@ -129,3 +129,41 @@ func TestBrowserHostedPasskeyLogin(t *testing.T) {
 		t.Fatalf("amr %v, want pwd hwk mfa", cl.AMR)
 	}
 }
+
+// screenshotDir is where the browser tests save screenshots: the test's
+// temp dir, or SECUIRD_TEST_SCREENSHOTS to keep them.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("SECUIRD_TEST_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// TestBrowserSecurityPage runs the hosted security page in Chromium with
+// a DevTools virtual authenticator: TOTP enrolment with the manual key,
+// backup codes, adding and renaming a passkey (web/static/js/passkey.js).
+func TestBrowserSecurityPage(t *testing.T) {
+	t.Parallel()
+	chromium, dir := browserTool(t)
+	s := startLocalhost(t)
+	conf := oauth2.Config{ClientID: portalID, ClientSecret: portalSecret, RedirectURL: portalRedirect, Scopes: []string{gooidc.ScopeOpenID},
+		Endpoint: oauth2.Endpoint{AuthURL: s.url + "/oidc/authorize"}}
+	authURL := conf.AuthCodeURL("st-security", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "security_page.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SECUIRD_URL="+s.url, "AUTH_URL="+authURL, "EMAIL="+bobEmail, "PASSWORD="+bobPassword,
+		"REDIRECT="+portalRedirect, "CHROMIUM="+chromium, "SHOTS="+screenshotDir(t))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("browser: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "OK ") {
+		t.Fatalf("browser: %s", out)
+	}
+}

@@ -189,6 +189,23 @@ func postForm(t *testing.T, u, user, pass string, form url.Values) (int, map[str
 	return res.StatusCode, m, res.Header
 }
 
+// joseType returns the "typ" of a compact JWS's protected header.
+func joseType(t *testing.T, jws string) string {
+	t.Helper()
+	header, _, _ := strings.Cut(jws, ".")
+	b, err := base64.RawURLEncoding.DecodeString(header)
+	if err != nil {
+		t.Fatalf("JOSE header: %v", err)
+	}
+	var h struct {
+		Typ string `json:"typ"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatalf("JOSE header: %v", err)
+	}
+	return h.Typ
+}
+
 func TestOIDCEndToEnd(t *testing.T) {
 	for name, configure := range backends(t) {
 		t.Run(name, func(t *testing.T) {
@@ -244,6 +261,16 @@ func TestOIDCEndToEnd(t *testing.T) {
 				_ = at.Claims(&c)
 				if !strings.Contains(c.Scope, "openid") || c.ClientID != portalID {
 					t.Errorf("access token claims %+v", c)
+				}
+			})
+
+			t.Run("the access token is typed at+jwt (RFC 9068), the ID token is not", func(t *testing.T) {
+				idToken, _ := tok.Extra("id_token").(string)
+				if typ := joseType(t, tok.AccessToken); typ != "at+jwt" {
+					t.Errorf("access token typ %q", typ)
+				}
+				if typ := joseType(t, idToken); typ != "JWT" {
+					t.Errorf("ID token typ %q", typ)
 				}
 			})
 

@@ -122,6 +122,45 @@ func TestOIDCPrivateKeyJWT(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the token endpoint alone is an accepted audience (RFC 7523 3)", func(t *testing.T) {
+		endpointOnly := func() string {
+			return signer.sign(t, claims(func(c map[string]any) { c["aud"] = s.url + "/oidc/token" }))
+		}
+		status, body := token(endpointOnly())
+		if status != http.StatusOK || body["access_token"] == nil {
+			t.Fatalf("token: %d %v", status, body)
+		}
+		at, _ := body["access_token"].(string)
+		assertionForm := func(v url.Values) url.Values {
+			v.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+			v.Set("client_assertion", endpointOnly())
+			return v
+		}
+		status, got, _ := postForm(t, s.url+"/oidc/introspect", "", "", assertionForm(url.Values{"token": {at}}))
+		if status != http.StatusOK || got["active"] != true || got["client_id"] != id {
+			t.Errorf("introspect: %d %v", status, got)
+		}
+		if status, got, _ := postForm(t, s.url+"/oidc/revoke", "", "", assertionForm(url.Values{"token": {at}})); status != http.StatusOK {
+			t.Errorf("revoke: %d %v", status, got)
+		}
+		status, got, _ = postForm(t, s.url+"/oidc/introspect", "", "", assertionForm(url.Values{"token": {at}}))
+		if status != http.StatusOK || got["active"] != false {
+			t.Errorf("introspect after revocation: %d %v", status, got)
+		}
+	})
+	t.Run("refuses an assertion together with a client secret", func(t *testing.T) {
+		status, body, _ := postForm(t, s.url+"/oidc/token", id, "secret", url.Values{"grant_type": {"client_credentials"},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {signer.sign(t, claims(nil))}})
+		if status == http.StatusOK || body["error"] == nil {
+			t.Errorf("%d %v", status, body)
+		}
+	})
+	t.Run("refuses the token endpoint of another issuer as audience", func(t *testing.T) {
+		a := signer.sign(t, claims(func(c map[string]any) { c["aud"] = "https://other.example/oidc/token" }))
+		if status, body := token(a); status == http.StatusOK || body["error"] != "invalid_client" {
+			t.Errorf("%d %v", status, body)
+		}
+	})
 	t.Run("the token endpoint is an accepted audience alongside the issuer", func(t *testing.T) {
 		a := signer.sign(t, claims(func(c map[string]any) { c["aud"] = []string{s.url, s.url + "/oidc/token"} }))
 		if status, body := token(a); status != http.StatusOK {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"io/fs"
+	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -29,9 +30,9 @@ const complianceMessage = "Your account requires multi factor enrollment before 
 
 // afterFirstFactor continues a hosted login after the login state
 // machine's step: a pending login shows the second-factor page; a
-// compliance-only session is refused for SSO; a full session sets the SSO
-// cookie and lets the provider finish the request. The SSO cookie is never
-// set for anything less than a full session.
+// compliance-only session goes to the enrolment flow (the security page;
+// the cookie holds the restricted session, which SSO never accepts); a full
+// session sets the SSO cookie and lets the provider finish the request.
 func (h *handlers) afterFirstFactor(c *fiber.Ctx, id string, res account.LoginResult) error {
 	if res.Pending != nil {
 		d, err := h.d.OIDC.Provider.Next(c.UserContext(), id, nil, requestSource(c))
@@ -41,10 +42,17 @@ func (h *handlers) afterFirstFactor(c *fiber.Ctx, id string, res account.LoginRe
 		return h.sendMFA(c, d, res.Pending, "", fiber.StatusOK)
 	}
 	if res.Session.ComplianceOnly {
-		// The compliance-only session stays usable in the account API
-		// (the user enrols there); SSO refuses it.
-		return h.pages.send(c, fiber.StatusForbidden, pageMessage, "Set up two-factor authentication", messageView{
-			Message: complianceMessage, Detail: "Sign in to your account settings, set up the required method, then try again.", IsError: true})
+		if h.d.MFA == nil {
+			return h.pages.send(c, fiber.StatusForbidden, pageMessage, "Set up two-factor authentication", messageView{
+				Message: complianceMessage, Detail: "Sign in to your account settings, set up the required method, then try again.", IsError: true})
+		}
+		// The enrolment flow: the security page (an allow-listed use of
+		// the compliance-only session) with a way back to this request.
+		// The cookie carries the restricted session, which SSO ignores
+		// (ssoSession requires full access).
+		h.setSSOCookie(c, res.Token, res.Session.ExpiresAt)
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Redirect("/security?continue="+url.QueryEscape("/oidc/login?id="+id), fiber.StatusSeeOther)
 	}
 	h.setSSOCookie(c, res.Token, res.Session.ExpiresAt)
 	sess := &provider.Session{ID: res.Session.ID, UserID: res.User.ID, AuthTime: res.Session.AuthTime, AMR: res.Session.AMR}

@@ -49,7 +49,7 @@ type pages struct {
 func loadPages(brand string) (*pages, error) {
 	p := &pages{brand: brand, tmpl: map[string]*template.Template{}}
 	fsys := web.Pages()
-	for _, name := range []string{pageLogin, pageConsent, pageMessage, pageLogout, pageDevice, pageMFA} {
+	for _, name := range []string{pageLogin, pageConsent, pageMessage, pageLogout, pageDevice, pageMFA, pageSecurity, pageTOTP, pageCodes, pageReauth} {
 		t, err := template.ParseFS(fsys, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("hosted page %s: %w", name, err)
@@ -450,6 +450,7 @@ func (h *handlers) oidcRoutes(app *fiber.App, v1 fiber.Router) error {
 	app.Post("/oidc/device", rateLimit(h.d.Limiter, "oidc-device", h.d.Limits.Login...), h.deviceSubmit)
 	v1.Get("/users/me/consents", h.requireSession, h.listConsents)
 	v1.Delete("/users/me/consents/:client_id", h.requireSession, h.revokeConsent)
+	h.securityRoutes(app)
 	h.mountOIDC(app)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +26,8 @@ const maxAssertionLife = 5 * time.Minute
 // checkClientAssertion applies Secuird's rules to a private_key_jwt client
 // assertion before the library sees it (RFC 7523 3, OIDC Core 9): a
 // private_key_jwt client; iss = sub = client_id; every aud value is the
-// issuer or the token endpoint (the library also requires the issuer);
+// issuer or the token endpoint (RFC 7523 3; assertedAsBasic keeps the
+// library's own check, which insists on the issuer, out of the way);
 // exp present and at most five minutes away; iat not in the future; a
 // signature by a key of the client's registered JWKS; and a jti never
 // seen before (replay protection in the ephemeral store, so it holds
@@ -127,4 +129,32 @@ func (p *Provider) checkClientAssertion(ctx context.Context, r *http.Request) *o
 	st.asserted = c.ClientID
 	st.mu.Unlock()
 	return nil
+}
+
+// assertedAsBasic hands a request whose client assertion
+// checkClientAssertion verified in full to the library as HTTP Basic
+// authentication of that client with an empty secret, which the storage
+// accepts for this request only (reqState.asserted). The library's own
+// assertion check would insist on the issuer in aud, where RFC 7523 also
+// allows the token endpoint. A request without a verified assertion is
+// returned unchanged; one that also carries a secret is refused (RFC 6749
+// 2.3: one authentication method per request).
+func assertedAsBasic(r *http.Request) (*http.Request, *oidc.Error) {
+	st := stateFrom(r.Context())
+	st.mu.Lock()
+	asserted := st.asserted
+	st.mu.Unlock()
+	if asserted == "" {
+		return r, nil
+	}
+	if r.Header.Get("Authorization") != "" || r.PostForm.Get("client_secret") != "" {
+		return r, oidc.ErrInvalidRequest().WithDescription("client authentication must not use more than one method")
+	}
+	r = r.Clone(r.Context())
+	for _, k := range []string{"client_assertion", "client_assertion_type", "client_id"} {
+		r.PostForm.Del(k)
+		r.Form.Del(k)
+	}
+	r.SetBasicAuth(url.QueryEscape(asserted), "")
+	return r, nil
 }

@@ -95,7 +95,7 @@ func (p *Provider) serveDeviceToken(w http.ResponseWriter, r *http.Request) {
 	st.mu.Unlock()
 	req := &op.DeviceAuthorizationState{ClientID: g.ClientID, Scopes: g.Scopes, Expires: g.ExpiresAt, Done: true,
 		Subject: g.Subject, AMR: g.AMR, AuthTime: g.AuthTime}
-	resp, err := op.CreateDeviceTokenResponse(ctx, req, p.op, client)
+	resp, err := p.tokenResponse(ctx, req, client, "", "")
 	if err != nil {
 		op.RequestError(w, r, err, nil)
 		return

@@ -58,6 +58,8 @@ type Provider struct {
 	op     *op.Provider
 	issuer string
 	svc    *provider.Service
+	// tokens serves the token endpoint grants (tokenServer).
+	tokens http.Handler
 
 	discOnce sync.Once
 	disc     []byte
@@ -106,7 +108,11 @@ func New(svc *provider.Service, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{op: p, issuer: issuer, svc: svc}, nil
+	prov := &Provider{op: p, issuer: issuer, svc: svc}
+	endpoints := op.Endpoints{Token: op.NewEndpoint(strings.TrimPrefix(PathToken, "/"))}
+	prov.tokens = op.RegisterServer(&tokenServer{LegacyServer: op.NewLegacyServer(p, endpoints), p: prov}, endpoints,
+		op.WithServerCORSOptions(nil))
+	return prov, nil
 }
 
 // Issuer returns the issuer URL.
@@ -139,6 +145,11 @@ func (p *Provider) Handler(errPage ErrorPage) http.Handler {
 					op.RequestError(w, r, oe, nil)
 					return
 				}
+				var oe *oidc.Error
+				if r, oe = assertedAsBasic(r); oe != nil {
+					op.RequestError(w, r, oe, nil)
+					return
+				}
 			}
 		}
 		switch r.URL.Path {
@@ -165,6 +176,10 @@ func (p *Provider) Handler(errPage ErrorPage) http.Handler {
 					op.RequestError(w, r, oe, nil)
 					return
 				}
+			}
+			if r.Method == http.MethodPost {
+				p.tokens.ServeHTTP(w, r.WithContext(op.ContextWithIssuer(r.Context(), p.issuer)))
+				return
 			}
 			p.op.ServeHTTP(w, r)
 		default:

@@ -423,6 +423,16 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 
 // AuthorizeClientIDSecret checks a client secret.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
+	// A client assertion was verified by the handler before
+	// (checkClientAssertion, assertedAsBasic).
+	if st := stateFrom(ctx); secret == "" && st.asserted != "" && clientID == st.asserted {
+		c, err := s.p.Client(ctx, clientID)
+		if err != nil {
+			return oidc.ErrInvalidClient().WithDescription("Client authentication failed")
+		}
+		st.setClient(c)
+		return nil
+	}
 	c, err := s.p.AuthenticateClient(ctx, clientID, secret, s.src(ctx))
 	if err != nil {
 		return toOIDC(err, oidc.ErrInvalidClient)
