@@ -105,7 +105,13 @@ func TestMailThroughTheOutbox(t *testing.T) {
 				}
 				expect(t, s.call(t, "POST", "/api/v1/auth/verify-email", "", map[string]any{"token": tok}), 200, "")
 				// Once delivered, the stored message no longer holds the live link.
+				// The worker marks it sent just after the provider returns, so
+				// the test waits (bounded) for that instead of racing it.
 				q, err := s.app.Outbox().Get(t.Context(), rs[0].ID)
+				for deadline := time.Now().Add(10 * time.Second); err == nil && q.Status != message.StatusSent && time.Now().Before(deadline); {
+					time.Sleep(20 * time.Millisecond)
+					q, err = s.app.Outbox().Get(t.Context(), rs[0].ID)
+				}
 				if err != nil || q.Status != message.StatusSent {
 					t.Fatalf("outbox entry %+v, %v", q, err)
 				}
