@@ -216,10 +216,7 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request, errPag
 	defer res.Body.Close()
 	if loc := res.Header.Get("Location"); loc != "" && (res.StatusCode == http.StatusFound || res.StatusCode == http.StatusSeeOther) {
 		if u, err := url.Parse(loc); err == nil && !strings.HasPrefix(loc, PathLogin) {
-			q := u.Query()
-			if (q.Has("code") || q.Has("error")) && !q.Has("iss") {
-				loc = AddIssuer(loc, p.issuer)
-			}
+			loc = withIssuer(u, loc, p.issuer)
 		}
 		w.Header().Set("Location", loc)
 		w.Header().Set("Cache-Control", "no-store")
@@ -239,6 +236,20 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request, errPag
 	}
 	w.WriteHeader(res.StatusCode)
 	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// withIssuer adds iss (RFC 9207) to an authorization response, in the
+// query or, for a response carried in the fragment (the library answers a
+// refused implicit/hybrid request that way), in the fragment. Other
+// redirects are returned unchanged.
+func withIssuer(u *url.URL, loc, issuer string) string {
+	if q := u.Query(); (q.Has("code") || q.Has("error")) && !q.Has("iss") {
+		return AddIssuer(loc, issuer)
+	}
+	if f, err := url.ParseQuery(u.Fragment); err == nil && (f.Has("code") || f.Has("error")) && !f.Has("iss") {
+		return loc + "&iss=" + url.QueryEscape(issuer)
+	}
+	return loc
 }
 
 // AddIssuer appends iss (RFC 9207) to an authorization response URI.
