@@ -551,6 +551,24 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
+func TestSecondFactorRateLimit(t *testing.T) {
+	s := startServer(t, func(c *app.Config) {
+		c.RateLimit.Enabled = true
+		c.RateLimit.TOTPVerify = "2/min"
+	})
+	body := map[string]any{"pending_token": "not-a-real-pending-token-not-a-real-one", "code": "123456"}
+	for i := 0; i < 2; i++ {
+		if r := s.call(t, "POST", "/api/v1/auth/totp/verify", "", body); r.status == 429 {
+			t.Fatalf("attempt %d limited early", i+1)
+		}
+	}
+	r := s.call(t, "POST", "/api/v1/auth/totp/verify", "", body)
+	expect(t, r, 429, "RATE_LIMITED")
+	if r.header.Get("RateLimit-Limit") != "2" {
+		t.Fatalf("RateLimit-Limit %q", r.header.Get("RateLimit-Limit"))
+	}
+}
+
 func TestSeededAccountsSignIn(t *testing.T) {
 	s := startServer(t)
 	if err := s.app.Seed(context.Background(), io.Discard); err != nil {

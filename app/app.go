@@ -195,6 +195,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 			Login:          rules(cfg.RateLimit.Login),
 			ForgotPassword: rules(cfg.RateLimit.ForgotPassword),
 			ResetPassword:  rules(cfg.RateLimit.ResetPassword),
+			TOTPVerify:     rules(cfg.RateLimit.TOTPVerify),
 		}
 	}
 	deps.MailOutbox = a.Outbox()

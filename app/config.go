@@ -92,6 +92,7 @@ type RateLimitConfig struct {
 	Login          string // RATE_LIMIT_LOGIN
 	ForgotPassword string // RATE_LIMIT_FORGOT_PASSWORD
 	ResetPassword  string // RATE_LIMIT_RESET_PASSWORD
+	TOTPVerify     string // RATE_LIMIT_TOTP_VERIFY
 }
 
 // Defaults returns the configuration of a single-node development server
@@ -125,6 +126,7 @@ func Defaults() Config {
 			Login:          "20/min,100/h",
 			ForgotPassword: "5/min,20/h",
 			ResetPassword:  "10/min,30/h",
+			TOTPVerify:     "20/min,100/h",
 		},
 	}
 }
@@ -223,6 +225,7 @@ func Load(getenv func(string) string) (Config, error) {
 	str("RATE_LIMIT_LOGIN", &c.RateLimit.Login)
 	str("RATE_LIMIT_FORGOT_PASSWORD", &c.RateLimit.ForgotPassword)
 	str("RATE_LIMIT_RESET_PASSWORD", &c.RateLimit.ResetPassword)
+	str("RATE_LIMIT_TOTP_VERIFY", &c.RateLimit.TOTPVerify)
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	errs = append(errs, loadEmail(&c, getenv)...)
 	return c, errors.Join(errs...)
@@ -281,6 +284,7 @@ func (c Config) Validate() error {
 	for name, v := range map[string]string{
 		"RATE_LIMIT_DEFAULT": c.RateLimit.Default, "RATE_LIMIT_REGISTER": c.RateLimit.Register, "RATE_LIMIT_LOGIN": c.RateLimit.Login,
 		"RATE_LIMIT_FORGOT_PASSWORD": c.RateLimit.ForgotPassword, "RATE_LIMIT_RESET_PASSWORD": c.RateLimit.ResetPassword,
+		"RATE_LIMIT_TOTP_VERIFY": c.RateLimit.TOTPVerify,
 	} {
 		if _, err := throttle.ParseRules(v); err != nil {
 			bad("%s: %v", name, err)

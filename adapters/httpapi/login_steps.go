@@ -17,7 +17,7 @@ const pendingHeader = "X-Pending-Token"
 // and step-up re-authentication (SEED-SPEC 4.4, 4.5, 8.1).
 func (h *handlers) loginStepRoutes(v1 fiber.Router, lim func(string, []throttle.Rule) fiber.Handler) {
 	a := v1.Group("/auth")
-	a.Post("/totp/verify", lim("totp-verify", h.d.Limits.Login), h.totpVerify)
+	a.Post("/totp/verify", lim("totp-verify", h.d.Limits.TOTPVerify), h.totpVerify)
 	a.Post("/webauthn/login/begin", lim("webauthn-login", h.d.Limits.Login), h.webauthnLoginBegin)
 	a.Post("/webauthn/login/complete", lim("webauthn-login", h.d.Limits.Login), h.webauthnLoginComplete)
 	a.Post("/reauthenticate", lim("reauthenticate", h.d.Limits.Login), h.requireSession, h.reauthenticate)

@@ -26,6 +26,8 @@ type Limits struct {
 	Login          []throttle.Rule
 	ForgotPassword []throttle.Rule
 	ResetPassword  []throttle.Rule
+	// TOTPVerify limits the second-factor steps (TOTP, backup code, passkey).
+	TOTPVerify []throttle.Rule
 }
 
 // HealthCheck is one dependency probed by GET /api/health.
