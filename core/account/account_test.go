@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/url"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,20 +20,8 @@ import (
 	"github.com/secuird/secuird/core/identity"
 	"github.com/secuird/secuird/core/message"
 	"github.com/secuird/secuird/ports"
+	"github.com/secuird/secuird/ports/porttest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // failingMailer refuses every message, to force a failure mid-use-case.
 type failingMailer struct{}
@@ -45,7 +32,7 @@ type env struct {
 	svc   *account.Service
 	store *sqlstore.Store
 	mail  *mail.Recorder
-	clock *clock
+	clock *porttest.Clock
 	eph   *memory.Store
 	src   audit.Source
 }
@@ -68,7 +55,7 @@ func newEnv(t *testing.T, mailer ...ports.Mailer) *env {
 	if len(mailer) > 0 {
 		m = mailer[0]
 	}
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := porttest.NewClock(time.Now().UTC().Truncate(time.Second))
 	svc := account.New(account.Config{PublicURL: "https://id.example.com/"}, account.Deps{
 		Tx: st, Users: st, Passwords: st, Links: st, Audit: st, Mailer: m, Sessions: eph, Counter: eph,
 		Hasher: passhash.New(4, 4), Policy: strength.New(3), Clock: clk, Random: system.Random{},

@@ -24,26 +24,15 @@ import (
 	"github.com/secuird/secuird/core/mfa"
 	"github.com/secuird/secuird/core/mfaflow"
 	"github.com/secuird/secuird/core/org"
+	"github.com/secuird/secuird/ports/porttest"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	svc   *mfaflow.Service
 	store *sqlstore.Store
 	eph   *memory.Store
 	mail  *mail.Recorder
-	clock *clock
+	clock *porttest.Clock
 	otp   otp.TOTP
 	src   audit.Source
 }
@@ -73,7 +62,7 @@ func newEnv(t *testing.T) *env {
 	}
 	rec := mail.NewRecorder()
 	// A step boundary plus 10 s, so that "one step either side" is exact.
-	clk := &clock{t: time.Date(2026, 2, 3, 4, 5, 10, 0, time.UTC)}
+	clk := porttest.NewClock(time.Date(2026, 2, 3, 4, 5, 10, 0, time.UTC))
 	svc := mfaflow.New(mfaflow.Config{PublicURL: "https://id.example.com", CodeKey: []byte("k")}, mfaflow.Deps{
 		Tx: st, Users: st, Passwords: st, Hasher: passhash.New(4, 4), MFA: st, Policies: st, Orgs: st, Members: st,
 		Sessions: eph, Lease: st, Audit: st, Mailer: rec, Sealer: sealer, OTP: otp.TOTP{}, WebAuthn: rp,

@@ -19,22 +19,10 @@ import (
 	"github.com/secuird/secuird/core/fault"
 	"github.com/secuird/secuird/core/message"
 	"github.com/secuird/secuird/core/outbox"
+	"github.com/secuird/secuird/ports/porttest"
 	"github.com/secuird/secuird/ports/porttest/testenv"
 	"github.com/secuird/secuird/web"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // seeded is a deterministic random source: exact tests, unique IDs.
 type seeded struct {
@@ -112,7 +100,7 @@ var start = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
 
 type env struct {
 	store *sqlstore.Store
-	clock *clock
+	clock *porttest.Clock
 	prov  *provider
 	svc   *outbox.Service
 	r     *mail.Renderer
@@ -134,7 +122,7 @@ func openStore(t *testing.T, dsn string, opts sqlstore.Options) *sqlstore.Store 
 func newEnv(t *testing.T, p outbox.Policy) *env {
 	t.Helper()
 	st := openStore(t, filepath.Join(t.TempDir(), "outbox.db"), sqlstore.Options{})
-	e := &env{store: st, clock: &clock{t: start}, prov: newProvider()}
+	e := &env{store: st, clock: porttest.NewClock(start), prov: newProvider()}
 	e.r = renderer(t)
 	e.svc = e.service(p, newSeeded(1))
 	return e
@@ -656,7 +644,7 @@ func TestTwoWorkersSendEachMessageOnce(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			a, b := open(t), open(t) // two nodes
-			clk := &clock{t: start}
+			clk := porttest.NewClock(start)
 			prov := newProvider()
 			r := renderer(t)
 			p := outbox.Policy{Batch: 3}

@@ -71,7 +71,7 @@ func TestDeliverBackchannelRetriesWithBackoffThenGivesUp(t *testing.T) {
 		if rep, _ := e.svc.DeliverBackchannel(ctx, 10); rep != (provider.DeliveryReport{}) {
 			t.Fatalf("attempt %d: delivered again at once: %+v", attempt, rep)
 		}
-		e.clk.add(10*time.Second<<(attempt-1) + 3*time.Minute) // past the backoff and the claim lease
+		e.clk.Advance(10*time.Second<<(attempt-1) + 3*time.Minute) // past the backoff and the claim lease
 	}
 	if rep, _ := e.svc.DeliverBackchannel(ctx, 10); rep != (provider.DeliveryReport{}) {
 		t.Errorf("a failed delivery was tried again: %+v", rep)

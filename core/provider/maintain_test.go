@@ -35,7 +35,7 @@ func TestMaintainRotatesKeysAndPurgesOnOneNodeAtATime(t *testing.T) {
 	if err := e.store.ReleaseLease(ctx, provider.MaintenanceJob, "other-node"); err != nil {
 		t.Fatal(err)
 	}
-	e.clk.add(91 * 24 * time.Hour)
+	e.clk.Advance(91 * 24 * time.Hour)
 	rep, err = e.svc.Maintain(ctx, "this-node")
 	if err != nil || !rep.Ran || rep.AuthRequestsDeleted != 1 {
 		t.Fatalf("maintenance: %+v %v", rep, err)

@@ -3,7 +3,6 @@ package provider_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,21 +16,13 @@ import (
 	"github.com/secuird/secuird/core/identity"
 	"github.com/secuird/secuird/core/oidc"
 	"github.com/secuird/secuird/core/provider"
+	"github.com/secuird/secuird/ports/porttest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type env struct {
 	svc   *provider.Service
 	store *sqlstore.Store
-	clk   *clock
+	clk   *porttest.Clock
 	user  identity.User
 	eph   *memory.Store
 }
@@ -58,7 +49,7 @@ func newEnvWith(t *testing.T, edit func(*provider.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := porttest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	deps := provider.Deps{
 		Tx: st, Clients: st, Requests: st, Devices: st, Lease: st, Refresh: st, Consents: st, Keys: st, Denylist: memory.NewDenylist(clk.Now),
 		Replay: eph, Sessions: eph, Users: st, Audit: st, Hasher: passhash.New(4, 2), Sealer: sealer,
@@ -69,7 +60,7 @@ func newEnvWith(t *testing.T, edit func(*provider.Deps)) *env {
 	}
 	svc := provider.New(provider.Config{RefreshGrace: 10 * time.Second, Issuer: "https://id.example"}, deps)
 	u := identity.User{ID: "11111111-1111-4111-8111-111111111111", Email: "ada@example.com", FullName: "Ada", Status: identity.StatusActive,
-		Activated: true, CreatedAt: clk.t, UpdatedAt: clk.t}
+		Activated: true, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +220,7 @@ func TestCodesAndRefreshFamilies(t *testing.T) {
 		if _, _, err := e.svc.RotateRefreshToken(ctx, c, next, []string{"openid", "profile"}, audit.Source{}); err == nil {
 			t.Error("scope widened on refresh")
 		}
-		e.clk.add(time.Minute)
+		e.clk.Advance(time.Minute)
 		if _, err := e.svc.RefreshToken(ctx, rt, "portal", audit.Source{}); err == nil {
 			t.Fatal("reuse after the grace window succeeded")
 		}
@@ -257,7 +248,7 @@ func TestCodesAndRefreshFamilies(t *testing.T) {
 
 	t.Run("an expired code fails", func(t *testing.T) {
 		_, code := e.login(t, "consent")
-		e.clk.add(61 * time.Second)
+		e.clk.Advance(61 * time.Second)
 		if _, err := e.svc.RedeemCode(ctx, code, audit.Source{}); err == nil {
 			t.Error("an expired code was redeemed")
 		}

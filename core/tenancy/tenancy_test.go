@@ -24,20 +24,8 @@ import (
 	"github.com/secuird/secuird/core/org"
 	"github.com/secuird/secuird/core/tenancy"
 	"github.com/secuird/secuird/ports"
+	"github.com/secuird/secuird/ports/porttest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // hook records organization deletions and can refuse them.
 type hook struct {
@@ -61,7 +49,7 @@ type env struct {
 	acc   *account.Service
 	store *sqlstore.Store
 	mail  *mail.Recorder
-	clock *clock
+	clock *porttest.Clock
 	hook  *hook
 	src   audit.Source
 }
@@ -93,7 +81,7 @@ func newEnv(t *testing.T) *env {
 	eph := memory.New()
 	t.Cleanup(eph.Close)
 	rec := mail.NewRecorder()
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := porttest.NewClock(time.Now().UTC().Truncate(time.Second))
 	late := &lateOrgs{}
 	acc := account.New(account.Config{PublicURL: "https://id.example.com", SkipPasswordPolicy: true}, account.Deps{
 		Tx: st, Users: st, Passwords: st, Links: st, Audit: st, Mailer: rec, Sessions: eph, Counter: eph,
