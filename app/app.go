@@ -206,6 +206,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 	deps.MFA = a.MFA
 	// Every login goes through the second-factor and policy steps.
 	a.Accounts.UseSecondFactors(a.MFA, a.eph)
+	deps.UI = httpapi.UI{Brand: httpapi.Brand{Name: cfg.Brand.Name, LogoURL: cfg.Brand.LogoURL, PrimaryColor: cfg.Brand.PrimaryColor, SupportEmail: cfg.Brand.SupportEmail}}
 	if deps.OIDC, err = a.wireOIDC(ctx, cfg, hasher); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 	"io/fs"
 )
 
-//go:embed templates static
+//go:embed templates static locales
 var files embed.FS
 
 // FS returns every embedded file, rooted at this package's folder
@@ -31,6 +31,16 @@ func Emails() fs.FS {
 // Static returns the static assets, rooted at static.
 func Static() fs.FS {
 	sub, err := fs.Sub(files, "static")
+	if err != nil {
+		panic("web: " + err.Error())
+	}
+	return sub
+}
+
+// Locales returns the message catalogue, rooted at locales
+// (<lang>/<area>.json).
+func Locales() fs.FS {
+	sub, err := fs.Sub(files, "locales")
 	if err != nil {
 		panic("web: " + err.Error())
 	}

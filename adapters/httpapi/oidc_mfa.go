@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"io/fs"
 	"net/url"
 	"strings"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/secuird/secuird/core/account"
 	"github.com/secuird/secuird/core/fault"
 	"github.com/secuird/secuird/core/provider"
-	"github.com/secuird/secuird/web"
 )
 
 // mfaView is the hosted second-factor page: a code form and/or a passkey
@@ -61,7 +59,7 @@ func (h *handlers) afterFirstFactor(c *fiber.Ctx, id string, res account.LoginRe
 }
 
 func (h *handlers) sendMFA(c *fiber.Ctx, d provider.Decision, p *account.PendingLogin, msg string, status int) error {
-	body, err := h.pages.render(pageMFA, "Two-factor authentication", mfaView{ClientName: d.Client.Name, RequestID: d.Request.ID,
+	body, err := h.pages.legacyRender(c, pageMFA, "Two-factor authentication", mfaView{ClientName: d.Client.Name, RequestID: d.Request.ID,
 		CSRF: h.csrfToken(c, "mfa|"+d.Request.ID), PasskeyCSRF: h.csrfToken(c, "mfa-passkey|"+d.Request.ID), PendingToken: p.Token,
 		Error: msg, ShowCode: p.TOTPAccepted, ShowPasskey: p.RequiresWebAuthn})
 	if err != nil {
@@ -139,16 +137,4 @@ func (h *handlers) afterSecondStep(c *fiber.Ctx, id, pending string, res account
 		return h.pages.errorPage(c, fiber.StatusInternalServerError, "Sign-in is unavailable right now. Try again later.")
 	}
 	return h.afterFirstFactor(c, id, res)
-}
-
-// passkeyScript serves web/static/js/passkey.js (embedded; read per
-// request, which is a memory copy).
-func (h *handlers) passkeyScript(c *fiber.Ctx) error {
-	b, err := fs.ReadFile(web.Static(), "js/passkey.js")
-	if err != nil {
-		return fail(c, fault.Wrap("httpapi.passkeyScript", fault.Internal, err))
-	}
-	c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
-	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
-	return c.Send(b)
 }

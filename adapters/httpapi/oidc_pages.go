@@ -1,15 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
-	"html/template"
-	"io/fs"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -20,7 +14,6 @@ import (
 	"github.com/secuird/secuird/core/fault"
 	"github.com/secuird/secuird/core/oidc"
 	"github.com/secuird/secuird/core/provider"
-	"github.com/secuird/secuird/web"
 )
 
 // Page names.
@@ -32,44 +25,6 @@ const (
 	pageDevice  = "device"
 	pageMFA     = "mfa"
 )
-
-// pageCSP is the hosted pages' policy: no scripts at all, styles and
-// images from here (client logos over https).
-const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'"
-
-// pages renders the hosted pages: parsed once at start-up, typed views.
-type pages struct {
-	brand string
-	tmpl  map[string]*template.Template
-	css   []byte
-}
-
-// loadPages parses every page with the layout; a missing or broken
-// template fails start-up.
-func loadPages(brand string) (*pages, error) {
-	p := &pages{brand: brand, tmpl: map[string]*template.Template{}}
-	fsys := web.Pages()
-	for _, name := range []string{pageLogin, pageConsent, pageMessage, pageLogout, pageDevice, pageMFA, pageSecurity, pageTOTP, pageCodes, pageReauth} {
-		t, err := template.ParseFS(fsys, "layout.html", name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("hosted page %s: %w", name, err)
-		}
-		p.tmpl[name] = t
-	}
-	css, err := fs.ReadFile(web.Static(), "secuird.css")
-	if err != nil {
-		return nil, fmt.Errorf("hosted pages stylesheet: %w", err)
-	}
-	p.css = css
-	return p, nil
-}
-
-// pageView is what the layout receives.
-type pageView struct {
-	Brand string
-	Title string
-	Page  any
-}
 
 type loginView struct {
 	ClientName, RequestID, CSRF, Email, Error string
@@ -91,47 +46,6 @@ type logoutView struct {
 type messageView struct {
 	Message, Detail string
 	IsError         bool
-}
-
-func (p *pages) render(name, title string, view any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := p.tmpl[name].ExecuteTemplate(&buf, "layout", pageView{Brand: p.brand, Title: title, Page: view}); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// send writes a rendered page with the page headers.
-func (p *pages) send(c *fiber.Ctx, status int, name, title string, view any) error {
-	body, err := p.render(name, title, view)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Status(status).Send(body)
-}
-
-// errorPage shows an error without redirecting anywhere.
-func (p *pages) errorPage(c *fiber.Ctx, status int, msg string) error {
-	return p.send(c, status, pageMessage, "Something went wrong", messageView{Message: msg, IsError: true,
-		Detail: "Return to the application and try again."})
-}
-
-// errorPageHTTP is errorPage for the provider's net/http side.
-func (p *pages) errorPageHTTP(w http.ResponseWriter, _ *http.Request, status int, msg string) {
-	body, err := p.render(pageMessage, "Something went wrong", messageView{Message: msg, IsError: true,
-		Detail: "Return to the application and try again."})
-	if err != nil {
-		http.Error(w, "error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Security-Policy", pageCSP)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }
 
 // ssoCookieName is __Host-secuird_session over TLS, secuird_session over
@@ -178,14 +92,7 @@ func (h *handlers) ssoSession(c *fiber.Ctx) (*account.Principal, *provider.Sessi
 // HMAC under SECRET_KEY and a per-form random nonce echoed in a cookie
 // (double submit): a cross-site page can neither read nor forge it.
 func (h *handlers) csrfToken(c *fiber.Ctx, purpose string) string {
-	nonce := strings.Clone(c.Cookies("secuird_csrf"))
-	if len(nonce) < 16 {
-		var b [18]byte
-		_, _ = rand.Read(b[:])
-		nonce = base64.RawURLEncoding.EncodeToString(b[:])
-		c.Cookie(&fiber.Cookie{Name: "secuird_csrf", Value: nonce, Path: "/oidc", HTTPOnly: true,
-			Secure: strings.HasPrefix(h.d.OIDC.Issuer, "https://"), SameSite: fiber.CookieSameSiteLaxMode})
-	}
+	nonce := h.csrfNonce(c)
 	m := hmac.New(sha256.New, h.d.OIDC.SecretKey)
 	m.Write([]byte("secuird-csrf|" + purpose + "|" + nonce))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -361,13 +268,6 @@ func (h *handlers) loggedOutPage(c *fiber.Ctx) error {
 		Detail: "You can close this window."})
 }
 
-// stylesheet serves the pages' CSS.
-func (h *handlers) stylesheet(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
-	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
-	return c.Send(h.pages.css)
-}
-
 // scopeText describes a scope to the user.
 func scopeText(s string) string {
 	switch s {
@@ -430,17 +330,16 @@ func (h *handlers) oidcRoutes(app *fiber.App, v1 fiber.Router) error {
 	if h.d.OIDC == nil {
 		return nil
 	}
-	pg, err := loadPages(h.d.OIDC.Brand)
+	pg, err := loadPages(h.d.UI.Brand)
 	if err != nil {
 		return err
 	}
 	h.pages = pg
-	app.Get("/static/secuird.css", h.stylesheet)
+	h.uiRoutes(app)
 	app.Get("/oidc/login", h.loginPage)
 	app.Post("/oidc/login", h.loginSubmit)
 	app.Post("/oidc/mfa", rateLimit(h.d.Limiter, "oidc-mfa", h.d.Limits.TOTPVerify...), h.mfaSubmit)
 	app.Post("/oidc/mfa/passkey", rateLimit(h.d.Limiter, "oidc-mfa", h.d.Limits.TOTPVerify...), h.mfaPasskeySubmit)
-	app.Get("/static/js/passkey.js", h.passkeyScript)
 	app.Get("/oidc/consent", h.consentPage)
 	app.Post("/oidc/consent", h.consentSubmit)
 	app.Get("/oidc/logged-out", h.loggedOutPage)

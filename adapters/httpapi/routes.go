@@ -50,6 +50,8 @@ type Deps struct {
 	Version string
 	// OIDC mounts the OpenID Provider and its hosted pages (nil: none).
 	OIDC *OIDC
+	// UI configures the hosted pages (branding).
+	UI UI
 	// MailOutbox serves the platform admins' view of the email outbox
 	// (nil: no such routes).
 	MailOutbox *outbox.Service

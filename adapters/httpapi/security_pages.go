@@ -98,7 +98,7 @@ func (h *handlers) securityCSRFValid(c *fiber.Ctx, p account.Principal, purpose 
 
 // sendSecurity writes a security page with its headers.
 func (h *handlers) sendSecurity(c *fiber.Ctx, status int, name, title string, view any) error {
-	body, err := h.pages.render(name, title, view)
+	body, err := h.pages.legacyRender(c, name, title, view)
 	if err != nil {
 		return err
 	}

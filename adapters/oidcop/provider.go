@@ -20,6 +20,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/secuird/secuird/core/audit"
+	coreoidc "github.com/secuird/secuird/core/oidc"
 	"github.com/secuird/secuird/core/provider"
 )
 
@@ -262,7 +263,8 @@ func AddIssuer(loc, issuer string) string {
 }
 
 // serveDiscovery serves the library's discovery document corrected to
-// what Secuird offers: code flow only, query response mode, RFC 9207.
+// what Secuird offers: code flow only, query response mode, RFC 9207, the
+// acr values issued.
 func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	p.discOnce.Do(func() {
 		rec := httptest.NewRecorder()
@@ -285,6 +287,8 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		doc["request_parameter_supported"] = false
 		doc["claims_parameter_supported"] = false
 		doc["prompt_values_supported"] = []string{"none", "login", "consent", "select_account"}
+		// The acr levels the ID token carries (acr_values can ask for step-up).
+		doc["acr_values_supported"] = coreoidc.ACRValuesSupported()
 		delete(doc, "check_session_iframe")
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)

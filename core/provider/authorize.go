@@ -150,7 +150,9 @@ type Decision struct {
 // login_required / consent_required (Invalid with that Code). prompt=login
 // and an exceeded max_age need a login newer than the request;
 // prompt=consent always asks; an id_token_hint for another user needs a
-// new login.
+// new login; acr_values asking for multi-factor (oidc.ACRMultiFactor) when
+// the session's login used one factor needs a new login too, unless the
+// login is already newer than the request.
 func (s *Service) Next(ctx context.Context, id string, sess *Session, src audit.Source) (Decision, error) {
 	const op = "provider.Next"
 	a, err := s.AuthRequest(ctx, id)
@@ -176,6 +178,15 @@ func (s *Service) Next(ctx context.Context, id string, sess *Session, src audit.
 	if usable && a.IDTokenHintSubject != "" && a.IDTokenHintSubject != sess.UserID {
 		usable = false
 	}
+	// Step-up: acr_values asking for more than the SSO session's login
+	// reached needs a new login, which asks for the second factor. A login
+	// newer than the request is taken with the acr it reached (acr_values
+	// is voluntary, OIDC Core 3.1.2.1), so a user without a second factor
+	// is not sent round in circles.
+	stepUp := false
+	if usable && sess.AuthTime.Before(a.CreatedAt) && !oidc.ACRSatisfies(oidc.ACRFor(sess.AMR), a.RequestedACR()) {
+		usable, stepUp = false, true
+	}
 	var u identity.User
 	if usable {
 		if u, err = s.d.Users.UserByID(ctx, sess.UserID); err != nil || userBlocked(u) {
@@ -184,7 +195,11 @@ func (s *Service) Next(ctx context.Context, id string, sess *Session, src audit.
 	}
 	if !usable {
 		if a.HasPrompt("none") {
-			return d, &fault.Error{Op: op, Kind: fault.Invalid, Code: CodeLoginRequired, Msg: "The user is not signed in"}
+			msg := "The user is not signed in"
+			if stepUp {
+				msg = "A sign-in with a second factor is required"
+			}
+			return d, &fault.Error{Op: op, Kind: fault.Invalid, Code: CodeLoginRequired, Msg: msg}
 		}
 		d.Step = StepLogin
 		return d, nil
@@ -257,10 +272,8 @@ func (s *Service) complete(ctx context.Context, a oidc.AuthRequest, c oidc.Clien
 		return a, nil
 	}
 	now := s.now()
-	acr := "1"
-	if len(sess.AMR) > 1 {
-		acr = "2"
-	}
+	// acr reflects the factors the login actually used, whatever was asked.
+	acr := oidc.ACRFor(sess.AMR)
 	out, err := s.d.Requests.UpdateAuthRequest(ctx, a.ID, func(a oidc.AuthRequest) (oidc.AuthRequest, error) {
 		if a.Done() || a.CodeHash != "" {
 			return a, fault.E(op, fault.NotFound, "The sign-in request was already completed")
