@@ -2,6 +2,9 @@ package mfaflow_test
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -15,6 +18,7 @@ import (
 	"github.com/secuird/secuird/adapters/otp"
 	"github.com/secuird/secuird/adapters/passhash"
 	"github.com/secuird/secuird/adapters/passkey"
+	"github.com/secuird/secuird/adapters/redis"
 	"github.com/secuird/secuird/adapters/sqlstore"
 	"github.com/secuird/secuird/adapters/system"
 	"github.com/secuird/secuird/core/audit"
@@ -24,13 +28,23 @@ import (
 	"github.com/secuird/secuird/core/mfa"
 	"github.com/secuird/secuird/core/mfaflow"
 	"github.com/secuird/secuird/core/org"
+	"github.com/secuird/secuird/ports"
 	"github.com/secuird/secuird/ports/porttest"
+	"github.com/secuird/secuird/ports/porttest/testenv"
 )
+
+// ephemeral is what the tests need of the ephemeral store (memory or
+// Redis).
+type ephemeral interface {
+	ports.SessionStore
+	ports.OneTimeStore
+	ports.Counter
+}
 
 type env struct {
 	svc   *mfaflow.Service
 	store *sqlstore.Store
-	eph   *memory.Store
+	eph   ephemeral
 	mail  *mail.Recorder
 	clock *porttest.Clock
 	otp   otp.TOTP
@@ -39,19 +53,56 @@ type env struct {
 
 const password = "violet-harbor-71-quietly"
 
-func newEnv(t *testing.T) *env {
+// The storage combinations of backendEnvs: the embedded default, and
+// Postgres + Redis when the test services are set (testenv).
+const (
+	embedded      = "sqlite+memory"
+	postgresRedis = "postgres+redis"
+)
+
+// backendNames lists the storage combinations a policy test runs on.
+func backendNames() []string { return []string{embedded, postgresRedis} }
+
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvOn(t, embedded) }
+
+// newEnvOn builds the service over SQLite and memory, or over Postgres
+// (a fresh schema, dropped at the end) and Redis (a fresh key prefix);
+// the latter skips, or fails under SECUIRD_TEST_REQUIRE_SERVICES=1, when
+// the services are not configured.
+func newEnvOn(t *testing.T, backend string) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "test.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
+	var (
+		st  *sqlstore.Store
+		eph ephemeral
+		err error
+	)
+	switch backend {
+	case postgresRedis:
+		dbURL, redisURL := testenv.PostgresURL(t), testenv.RedisURL(t)
+		schema := randomName()
+		t.Cleanup(func() { dropSchema(t, dbURL, schema) })
+		if st, err = sqlstore.Open(ctx, dbURL, sqlstore.Options{Schema: schema, MaxOpenConns: 4}); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := redis.New(ctx, redisURL, redis.Options{Prefix: randomName() + ":"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(rs.Close)
+		eph = rs
+	default:
+		if st, err = sqlstore.Open(ctx, filepath.Join(t.TempDir(), "test.db"), sqlstore.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		ms := memory.New()
+		t.Cleanup(ms.Close)
+		eph = ms
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eph := memory.New()
-	t.Cleanup(eph.Close)
 	sealer, err := keycrypt.NewSealer("an-encryption-key-for-tests-only", "totp-secret")
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +120,27 @@ func newEnv(t *testing.T) *env {
 		OneTime: eph, Counter: eph, Clock: clk, Random: system.Random{},
 	})
 	return &env{svc: svc, store: st, eph: eph, mail: rec, clock: clk, src: audit.Source{IP: "192.0.2.1"}}
+}
+
+func randomName() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "t_" + hex.EncodeToString(b[:])
+}
+
+// dropSchema removes a test's Postgres schema.
+func dropSchema(t *testing.T, dbURL, schema string) {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Errorf("drop schema %s: %v", schema, err)
+		return
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+		t.Errorf("drop schema %s: %v", schema, err)
+	}
 }
 
 func (e *env) user(t *testing.T, email string) identity.User {
@@ -267,7 +339,15 @@ func TestEnrolmentLifecycle(t *testing.T) {
 
 func TestPolicyModesAndTheComplianceJob(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	for _, backend := range backendNames() {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			testPolicyModesAndTheComplianceJob(t, newEnvOn(t, backend))
+		})
+	}
+}
+
+func testPolicyModesAndTheComplianceJob(t *testing.T, e *env) {
 	ctx := t.Context()
 	owner, bob, carol := e.user(t, "owner@example.com"), e.user(t, "bob@example.com"), e.user(t, "carol@example.com")
 	e.org(t, "acme", map[string]org.Role{owner.ID: org.Owner, bob.ID: org.Member, carol.ID: org.Member})
