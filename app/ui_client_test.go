@@ -61,6 +61,7 @@ func (u *uiClient) do(method, path string, form url.Values, follow bool) page {
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
 	if u.lang != "" {
 		req.Header.Set("Accept-Language", u.lang)
 	}

@@ -66,6 +66,7 @@ type Deps struct {
 func New(o Options, d Deps) *fiber.App {
 	app := newFiber(o)
 	h := &handlers{d: d}
+	app.Use(h.htmlErrors)
 
 	app.Get("/api/health", h.health)
 

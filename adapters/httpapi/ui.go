@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -573,6 +574,25 @@ func (h *handlers) uiConfirm(c *fiber.Ctx, section string, v confirmView) error 
 
 // formConfirmed reports whether a destructive form carries confirm=yes.
 func formConfirmed(c *fiber.Ctx) bool { return c.FormValue("confirm") == "yes" }
+
+// htmlErrors answers a browser (Accept: text/html) that asks for a page
+// that does not exist, outside the API, with the not-found page instead
+// of the JSON envelope.
+func (h *handlers) htmlErrors(c *fiber.Ctx) error {
+	err := c.Next()
+	if err == nil || h.pages == nil {
+		return err
+	}
+	var fe *fiber.Error
+	if !errors.As(err, &fe) || (fe.Code != fiber.StatusNotFound && fe.Code != fiber.StatusMethodNotAllowed) {
+		return err
+	}
+	p := c.Path()
+	if isAPIPath(p) || strings.HasPrefix(p, "/.well-known/") || !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
+		return err
+	}
+	return h.uiNotFound(c)
+}
 
 // uiRoutes registers the pages' shared routes: assets, the language
 // switch, the home redirect and sign-out; then each area's pages.
