@@ -235,12 +235,25 @@ func TestMFAComplianceJobCommand(t *testing.T) {
 	}
 }
 
-// TestLoginPolicyModes checks, end to end at login, which session each
-// organization MFA mode gives a user with the methods they have (grace 0:
-// past due at once when a requirement is missing).
+// TestLoginPolicyModes checks, end to end at login and on every storage
+// backend, which session each organization MFA mode and override gives a
+// user with the methods they have (grace 0: past due at once when a
+// requirement is missing).
 func TestLoginPolicyModes(t *testing.T) {
 	t.Parallel()
-	s := startServer(t)
+	for name, configure := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			if name != "embedded" {
+				testenv.PostgresURL(t)
+				testenv.RedisURL(t)
+			}
+			t.Parallel()
+			testLoginPolicyModes(t, startServer(t, configure))
+		})
+	}
+}
+
+func testLoginPolicyModes(t *testing.T, s *server) {
 	tests := []struct {
 		name           string
 		mode           string
@@ -248,6 +261,7 @@ func TestLoginPolicyModes(t *testing.T) {
 		totp, passkey  bool
 		complianceOnly bool
 	}{
+		{name: "disabled gives a full session without MFA", mode: "disabled"},
 		{name: "optional gives a full session without MFA", mode: "optional"},
 		{name: "require_totp without TOTP gives a compliance-only session", mode: "require_totp", complianceOnly: true},
 		{name: "require_totp with TOTP gives a full session after the code", mode: "require_totp", totp: true},
@@ -256,6 +270,9 @@ func TestLoginPolicyModes(t *testing.T) {
 		{name: "require_totp_or_webauthn is met by TOTP alone", mode: "require_totp_or_webauthn", totp: true},
 		{name: "require_totp_or_webauthn is met by a passkey alone", mode: "require_totp_or_webauthn", passkey: true},
 		{name: "require_totp_or_webauthn without either is compliance-only", mode: "require_totp_or_webauthn", complianceOnly: true},
+		{name: "require_totp_or_webauthn with both gives a full session after one", mode: "require_totp_or_webauthn", totp: true, passkey: true},
+		{name: "an inherit override keeps the organization's requirement", mode: "require_totp", override: map[string]any{"mfa_override_mode": "inherit"}, complianceOnly: true},
+		{name: "an inherit override is met as the organization's mode is", mode: "require_totp", override: map[string]any{"mfa_override_mode": "inherit"}, totp: true},
 		{name: "an exempt override lifts the requirement", mode: "require_totp", override: map[string]any{"mfa_override_mode": "exempt"}},
 		{name: "a required override needs either factor", mode: "optional", override: map[string]any{"mfa_override_mode": "required"}, complianceOnly: true},
 		{name: "a required override is met by a passkey", mode: "optional", override: map[string]any{"mfa_override_mode": "required"}, passkey: true},
@@ -300,6 +317,96 @@ func TestLoginPolicyModes(t *testing.T) {
 				want, errType = 403, "MFA_COMPLIANCE_REQUIRED"
 			}
 			expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), want, errType)
+		})
+	}
+}
+
+// TestLoginPolicyTransitions checks, at login and on every storage
+// backend, that a member past an organization's deadline gets a
+// compliance-only session, that relaxing the policy re-evaluates the
+// member (a full session at the next login, no re-enrolment), and that a
+// member suspended by the compliance job is restored by enrolling: the
+// next login asks for the new factor and gives a full session.
+func TestLoginPolicyTransitions(t *testing.T) {
+	t.Parallel()
+	for name, configure := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			if name != "embedded" {
+				testenv.PostgresURL(t)
+				testenv.RedisURL(t)
+			}
+			t.Parallel()
+			s := startServer(t, configure)
+			owner := s.verifiedUser(t, "owner-tr@example.com")
+			bob := s.verifiedUser(t, "bob-tr@example.com")
+			orgID := s.newOrg(t, owner.Token, "transit-"+strings.TrimPrefix(randomName(), "t_"))
+			s.joinOrg(t, owner.Token, orgID, bob, "member")
+			// The owner is exempt, so only bob's standing matters.
+			expect(t, s.call(t, "PATCH", "/api/v1/organizations/"+orgID+"/users/"+owner.User.ID+"/security-policy", owner.Token,
+				map[string]any{"mfa_override_mode": "exempt"}), 200, "")
+			policy := func(mode string) {
+				t.Helper()
+				expect(t, s.call(t, "PUT", "/api/v1/organizations/"+orgID+"/security-policy", owner.Token,
+					map[string]any{"mfa_policy_mode": mode, "mfa_grace_period_days": 0}), 200, "")
+			}
+			standing := func(token string) string {
+				t.Helper()
+				r := s.call(t, "GET", "/api/v1/users/me/mfa-compliance", token, nil)
+				expect(t, r, 200, "")
+				var c struct {
+					Overall string `json:"overall_status"`
+				}
+				r.data(t, &c)
+				return c.Overall
+			}
+
+			policy("require_totp")
+			d := s.loginStep(t, bob.User.Email)
+			if d.Token == "" || !d.ComplianceOnly || !d.RequiresEnroll || standing(d.Token) != "past_due" {
+				t.Fatalf("past due: %+v", d)
+			}
+			expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), 403, "MFA_COMPLIANCE_REQUIRED")
+
+			// Relaxing the policy re-evaluates bob: a full session.
+			policy("optional")
+			d = s.loginStep(t, bob.User.Email)
+			if d.Token == "" || d.ComplianceOnly || d.RequiresEnroll || standing(d.Token) != "not_applicable" {
+				t.Fatalf("after relaxing the policy: %+v", d)
+			}
+			expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), 200, "")
+
+			// Tightened again and suspended by the job: the job ends his
+			// sessions, and a login still gives a compliance-only session.
+			policy("require_totp_or_webauthn")
+			rep, err := s.app.MFA.RunComplianceJob(t.Context(), "test-node")
+			if err != nil || rep.Suspended != 1 {
+				t.Fatalf("job: %+v, %v", rep, err)
+			}
+			expect(t, s.call(t, "GET", "/api/v1/auth/me", d.Token, nil), 401, "INVALID_TOKEN")
+			if u, _ := s.app.Store().UserByID(t.Context(), bob.User.ID); u.Status != "compliance_suspended" {
+				t.Fatalf("after the job: %s", u.Status)
+			}
+			d = s.loginStep(t, bob.User.Email)
+			if d.Token == "" || !d.ComplianceOnly || standing(d.Token) != "suspended" {
+				t.Fatalf("suspended login: %+v", d)
+			}
+			// Enrolling (allowed in the compliance-only session) restores
+			// him; the next login asks for the code and is full.
+			_, backups := s.enableTOTP(t, d.Token)
+			if u, _ := s.app.Store().UserByID(t.Context(), bob.User.ID); u.Status != "active" {
+				t.Fatalf("after enrolling: %s", u.Status)
+			}
+			d = s.loginStep(t, bob.User.Email)
+			if d.Token != "" || !d.RequiresTOTP {
+				t.Fatalf("after enrolling: %+v", d)
+			}
+			r := s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": d.PendingToken, "code": backups[0], "is_backup_code": true})
+			expect(t, r, 200, "")
+			r.data(t, &d)
+			if d.Token == "" || d.ComplianceOnly || standing(d.Token) != "compliant" {
+				t.Fatalf("restored: %+v", d)
+			}
+			expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), 200, "")
 		})
 	}
 }

@@ -24,7 +24,7 @@ import (
 )
 
 // oidcScopes are the scopes advertised in discovery.
-var oidcScopes = []string{"openid", "profile", "email", "offline_access", "roles"}
+var oidcScopes = []string{"openid", "profile", "email", "offline_access", "roles", "organization"}
 
 // lateTokens lets the account service revoke OAuth tokens through the
 // provider, which is built after it.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/descope/virtualwebauthn"
+	"github.com/secuird/secuird/adapters/passkey/passkeytest"
 )
 
 // passkeyClient is a software authenticator driving the REST ceremonies.
@@ -27,7 +28,7 @@ func (s *server) addPasskey(t *testing.T, token, userID string) *passkeyClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc.cred = virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	pc.cred = passkeytest.NewEC2Credential(t)
 	resp := virtualwebauthn.CreateAttestationResponse(pc.rp, pc.auth, pc.cred, *opts)
 	expect(t, s.call(t, "POST", "/api/v1/auth/webauthn/register/complete", token, map[string]any{
 		"session_token": r.header.Get("X-WebAuthn-Session-Token"), "credential": json.RawMessage(resp)}), 201, "")

@@ -59,88 +59,94 @@ func formCSRF(t *testing.T, page, action string) string {
 func TestSecurityPages(t *testing.T) {
 	t.Parallel()
 	s := startLocalhost(t)
-	if resp, _ := securityDo(t, s, "", http.MethodGet, "/security", nil); resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("signed out: %d", resp.StatusCode)
+	if resp, _ := securityDo(t, s, "", http.MethodGet, "/account/security", nil); resp.StatusCode != http.StatusSeeOther ||
+		resp.Header.Get("Location") != "/login?next=%2Faccount%2Fsecurity" {
+		t.Fatalf("signed out: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	tok := s.loginAPI(t, bobEmail, bobPassword)
-	resp, page := securityDo(t, s, tok, http.MethodGet, "/security", nil)
+	u := newUIClient(t, s)
+	u.setSession(s.loginAPI(t, bobEmail, bobPassword))
+	p := u.get("/account/security")
+	resp, _ := securityDo(t, s, s.loginAPI(t, bobEmail, bobPassword), http.MethodGet, "/account/security", nil)
 	csp := resp.Header.Get("Content-Security-Policy")
-	if resp.StatusCode != http.StatusOK || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "script-src 'self'") {
-		t.Fatalf("security page: %d csp %q", resp.StatusCode, csp)
+	if p.status != http.StatusOK || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "script-src 'self'") {
+		t.Fatalf("security page: %d csp %q", p.status, csp)
 	}
-	if strings.Contains(page, "<script>") || !strings.Contains(page, "Set up an authenticator app") {
-		t.Fatalf("security page:\n%s", page)
+	if strings.Contains(p.body, "<script>") || !strings.Contains(p.body, "Set up an authenticator app") {
+		t.Fatalf("security page:\n%s", p.body)
 	}
 	// No or a wrong CSRF token: refused.
-	if resp, _ := securityDo(t, s, tok, http.MethodPost, "/security/totp/enroll", url.Values{"csrf_token": {"x"}}); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("enroll without csrf: %d", resp.StatusCode)
+	if r := u.postNoFollow("/account/security/totp/enroll", url.Values{"csrf_token": {"x"}}); r.status != http.StatusForbidden {
+		t.Fatalf("enroll without csrf: %d", r.status)
 	}
 	// Another session's token does not fit this session.
-	other := s.loginAPI(t, bobEmail, bobPassword)
-	_, otherPage := securityDo(t, s, other, http.MethodGet, "/security", nil)
-	if resp, _ := securityDo(t, s, tok, http.MethodPost, "/security/totp/enroll",
-		url.Values{"csrf_token": {formCSRF(t, otherPage, "/security/totp/enroll")}}); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("enroll with another session's csrf: %d", resp.StatusCode)
+	other := newUIClient(t, s)
+	other.setSession(s.loginAPI(t, bobEmail, bobPassword))
+	otherPage := other.get("/account/security")
+	if r := u.postNoFollow("/account/security/totp/enroll",
+		url.Values{"csrf_token": {formCSRF(t, otherPage.body, "/account/security/totp/enroll")}}); r.status != http.StatusForbidden {
+		t.Fatalf("enroll with another session's csrf: %d", r.status)
 	}
-	resp, en := securityDo(t, s, tok, http.MethodPost, "/security/totp/enroll", url.Values{"csrf_token": {formCSRF(t, page, "/security/totp/enroll")}})
-	m := regexp.MustCompile(`data-totp-secret>([A-Z2-7]+)<`).FindStringSubmatch(en)
-	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(en, `src="data:image/png;base64,`) {
-		t.Fatalf("enrol page %d:\n%s", resp.StatusCode, en)
+	u.get("/account/security")
+	en := u.post("/account/security/totp/enroll", nil)
+	m := regexp.MustCompile(`data-totp-secret>([A-Z2-7]+)<`).FindStringSubmatch(en.body)
+	if en.status != http.StatusOK || m == nil || !strings.Contains(en.body, `src="data:image/png;base64,`) {
+		t.Fatalf("enrol page %d:\n%s", en.status, en.body)
 	}
 	code, err := totp.GenerateCode(m[1], time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, codes := securityDo(t, s, tok, http.MethodPost, "/security/totp/confirm", url.Values{"csrf_token": {formCSRF(t, en, "/security/totp/confirm")}, "code": {code}})
-	if resp.StatusCode != http.StatusOK || strings.Count(codes, "<li><code>") != 10 {
-		t.Fatalf("confirm %d:\n%s", resp.StatusCode, codes)
+	codes := u.post("/account/security/totp/confirm", url.Values{"code": {code}})
+	if codes.status != http.StatusOK || strings.Count(codes.body, "<li><code>") != 10 {
+		t.Fatalf("confirm %d:\n%s", codes.status, codes.body)
 	}
-	_, page = securityDo(t, s, tok, http.MethodGet, "/security", nil)
-	if !strings.Contains(page, "10 backup codes left") {
-		t.Fatalf("after enrolment:\n%s", page)
+	p = u.get("/account/security")
+	if !strings.Contains(p.body, "10 backup codes left") {
+		t.Fatalf("after enrolment:\n%s", p.body)
 	}
-	// Turning it off (the session is fresh: no step-up needed).
-	resp, _ = securityDo(t, s, tok, http.MethodPost, "/security/totp/disable", url.Values{"csrf_token": {formCSRF(t, page, "/security/totp/disable")}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/security?done=totp-disabled" {
-		t.Fatalf("disable: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	// Turning it off (the session is fresh: no step-up needed) asks first.
+	u.post("/account/security/totp/disable", nil).mustContain(t, `name="confirm" value="yes"`)
+	r := u.postNoFollow("/account/security/totp/disable", url.Values{"confirm": {"yes"}})
+	if r.status != http.StatusSeeOther || r.location != "/account/security" {
+		t.Fatalf("disable: %d %s", r.status, r.location)
 	}
-	if _, page = securityDo(t, s, tok, http.MethodGet, "/security?done=totp-disabled", nil); !strings.Contains(page, "Set up an authenticator app") {
-		t.Fatalf("after disable:\n%s", page)
-	}
+	p = u.get("/account/security")
+	p.mustFlash(t, "The authenticator app was turned off.")
+	p.mustContain(t, "Set up an authenticator app")
 }
 
-// TestSecurityPagesStepUp checks that turning TOTP off and deleting a
-// passkey send a session with an old proof to the re-authenticate form.
+// TestSecurityPagesStepUp checks that turning TOTP off and new backup
+// codes send a session with an old proof to the re-authenticate form.
 func TestSecurityPagesStepUp(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, func(c *app.Config) { c.Session.StepUpMaxAge = time.Nanosecond })
 	if err := s.app.Seed(t.Context(), io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	tok := s.loginAPI(t, bobEmail, bobPassword)
-	_, page := securityDo(t, s, tok, http.MethodGet, "/security", nil)
-	_, en := securityDo(t, s, tok, http.MethodPost, "/security/totp/enroll", url.Values{"csrf_token": {formCSRF(t, page, "/security/totp/enroll")}})
-	secret := regexp.MustCompile(`data-totp-secret>([A-Z2-7]+)<`).FindStringSubmatch(en)[1]
+	u := newUIClient(t, s)
+	u.setSession(s.loginAPI(t, bobEmail, bobPassword))
+	u.get("/account/security")
+	en := u.post("/account/security/totp/enroll", nil)
+	secret := regexp.MustCompile(`data-totp-secret>([A-Z2-7]+)<`).FindStringSubmatch(en.body)[1]
 	code, _ := totp.GenerateCode(secret, time.Now())
-	securityDo(t, s, tok, http.MethodPost, "/security/totp/confirm", url.Values{"csrf_token": {formCSRF(t, en, "/security/totp/confirm")}, "code": {code}})
-	_, page = securityDo(t, s, tok, http.MethodGet, "/security", nil)
-	for _, action := range []string{"/security/totp/disable", "/security/totp/backup-codes"} {
-		resp, _ := securityDo(t, s, tok, http.MethodPost, action, url.Values{"csrf_token": {formCSRF(t, page, action)}})
-		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/security/reauth" {
-			t.Fatalf("%s: %d %s", action, resp.StatusCode, resp.Header.Get("Location"))
+	u.post("/account/security/totp/confirm", url.Values{"code": {code}})
+	u.get("/account/security")
+	for _, action := range []string{"/account/security/totp/disable", "/account/security/totp/backup-codes"} {
+		r := u.postNoFollow(action, url.Values{"confirm": {"yes"}})
+		if r.status != http.StatusSeeOther || r.location != "/account/reauth?next=%2Faccount%2Fsecurity" {
+			t.Fatalf("%s: %d %s", action, r.status, r.location)
 		}
 	}
-	resp, re := securityDo(t, s, tok, http.MethodGet, "/security/reauth", nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(re, "Or a code from your authenticator app") {
-		t.Fatalf("reauth page %d:\n%s", resp.StatusCode, re)
+	re := u.get("/account/reauth?next=%2Faccount%2Fsecurity")
+	if re.status != http.StatusOK || !strings.Contains(re.body, "Or a code from your authenticator app") {
+		t.Fatalf("reauth page %d:\n%s", re.status, re.body)
 	}
-	csrf := formCSRF(t, re, "/security/reauth")
-	if resp, _ := securityDo(t, s, tok, http.MethodPost, "/security/reauth", url.Values{"csrf_token": {csrf}, "password": {"wrong password"}}); resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("reauth with a wrong password: %d", resp.StatusCode)
+	if r := u.post("/account/reauth", url.Values{"password": {"wrong password"}, "next": {"/account/security"}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("reauth with a wrong password: %d", r.status)
 	}
-	resp, _ = securityDo(t, s, tok, http.MethodPost, "/security/reauth", url.Values{"csrf_token": {csrf}, "password": {bobPassword}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/security?done=reauth" {
-		t.Fatalf("reauth: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	r := u.postNoFollow("/account/reauth", url.Values{"password": {bobPassword}, "next": {"/account/security"}})
+	if r.status != http.StatusSeeOther || r.location != "/account/security" {
+		t.Fatalf("reauth: %d %s", r.status, r.location)
 	}
 }
 
@@ -179,13 +185,13 @@ func TestHostedLoginComplianceFlow(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	code, en := post("/security/totp/enroll", url.Values{"csrf_token": {formCSRF(t, page, "/security/totp/enroll")}, "continue": {cont[1]}})
+	code, en := post("/account/security/totp/enroll", url.Values{"csrf_token": {formCSRF(t, page, "/account/security/totp/enroll")}, "continue": {cont[1]}})
 	m := regexp.MustCompile(`data-totp-secret>([A-Z2-7]+)<`).FindStringSubmatch(en)
 	if code != http.StatusOK || m == nil {
 		t.Fatalf("enrol: %d\n%s", code, en)
 	}
 	otp, _ := totp.GenerateCode(m[1], time.Now())
-	code, codes := post("/security/totp/confirm", url.Values{"csrf_token": {formCSRF(t, en, "/security/totp/confirm")}, "code": {otp},
+	code, codes := post("/account/security/totp/confirm", url.Values{"csrf_token": {formCSRF(t, en, "/account/security/totp/confirm")}, "code": {otp},
 		"continue": {regexp.MustCompile(`name="continue" value="([^"]+)"`).FindStringSubmatch(en)[1]}})
 	if code != http.StatusOK || strings.Count(codes, "<li><code>") != 10 || !strings.Contains(codes, "Continue signing in") {
 		t.Fatalf("confirm: %d\n%s", code, codes)

@@ -49,6 +49,6 @@ func (a *App) wireTenancy(cfg Config, users ports.UserStore, hasher ports.Passwo
 	orgs.t = a.Tenancy
 	a.Admin = admin.New(admin.Config{}, admin.Deps{
 		Tx: a.store, Users: users, Members: a.store, Passwords: a.store, Sessions: a.eph, Hasher: hasher,
-		Audit: a.store, Mailer: a.Mailer, Clock: system.Clock{}, Random: system.Random{},
+		Audit: a.store, Mailer: a.Mailer, Clock: system.Clock{}, Random: system.Random{}, Stats: a.store,
 	})
 }

@@ -88,6 +88,13 @@ type MFAPolicyStore interface {
 	// (of live members), by user ID, and the total count. An empty
 	// status lists every status.
 	ListMFACompliance(ctx context.Context, orgID string, q ComplianceQuery) ([]mfa.Compliance, int, error)
+	// ListMFAComplianceMembers is ListMFACompliance with each member's
+	// email and name, read in the same query (the compliance report; no
+	// lookup per row).
+	ListMFAComplianceMembers(ctx context.Context, orgID string, q ComplianceQuery) ([]ComplianceMember, int, error)
+	// MFAComplianceOfUsers returns the organization's records of the given
+	// users in one query, by user ID (users without a record are absent).
+	MFAComplianceOfUsers(ctx context.Context, orgID string, userIDs []string) (map[string]mfa.Compliance, error)
 	// UserMFACompliance lists the user's records in live organizations.
 	UserMFACompliance(ctx context.Context, userID string) ([]mfa.Compliance, error)
 	// ScanMFACompliance returns up to limit records of live organizations
@@ -103,6 +110,14 @@ type MFAPolicyStore interface {
 type ComplianceQuery struct {
 	Status        mfa.Status
 	Offset, Limit int
+}
+
+// ComplianceMember is a compliance record with the member's account as
+// the compliance report shows it.
+type ComplianceMember struct {
+	mfa.Compliance
+	Email    string
+	FullName string
 }
 
 // Lease elects one node for a periodic job: a named lease held by one

@@ -18,6 +18,10 @@ type ClientStore interface {
 	ClientByClientID(ctx context.Context, clientID string) (oidc.Client, error)
 	// ClientsByOrg lists the org's clients that are not deleted, by name.
 	ClientsByOrg(ctx context.Context, orgID string) ([]oidc.Client, error)
+	// ClientsByClientIDs returns the clients with those client_ids that
+	// are not deleted (inactive ones included), in one query; unknown IDs
+	// are left out (no error).
+	ClientsByClientIDs(ctx context.Context, clientIDs []string) ([]oidc.Client, error)
 	// UpdateClient applies fn to the org's client with that client_id in
 	// one transaction (ID, ClientID, OrgID and CreatedAt cannot change).
 	// fn may be retried. NotFound when absent, deleted or in another org.

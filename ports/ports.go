@@ -87,6 +87,10 @@ type UserQuery struct {
 	OrgIDs   []string
 	// IncludeDeleted lists soft-deleted users too.
 	IncludeDeleted bool
+	// Status keeps only live users in that status ("" for every status).
+	Status identity.UserStatus
+	// OnlyDeleted keeps only soft-deleted users (overrides Status).
+	OnlyDeleted bool
 	// Offset and Limit select the page (Limit <= 0: the store's default).
 	Offset, Limit int
 }

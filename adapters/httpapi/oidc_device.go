@@ -13,8 +13,12 @@ import (
 // the code a device shows (RFC 8628 3.3). The verification_uri_complete
 // link fills the code in but never submits it by itself.
 func (h *handlers) devicePage(c *fiber.Ctx) error {
-	return h.pages.send(c, fiber.StatusOK, pageDevice, "Connect a device", deviceView{
-		UserCode: strings.Clone(c.Query("user_code")), CSRF: h.csrfToken(c, "device")})
+	return h.sendDevice(c, fiber.StatusOK, strings.Clone(c.Query("user_code")), "")
+}
+
+// sendDevice renders the code form; errKey is a catalogue key or "".
+func (h *handlers) sendDevice(c *fiber.Ctx, status int, code, errKey string) error {
+	return h.sendPage(c, status, pageDevice, h.newPage(c, "oidc.device.title", deviceView{UserCode: code, Error: errKey}))
 }
 
 // deviceSubmit is POST /oidc/device: a valid code continues through the
@@ -22,17 +26,16 @@ func (h *handlers) devicePage(c *fiber.Ctx) error {
 // request asks); a wrong code re-renders the form. Rate limited per IP.
 func (h *handlers) deviceSubmit(c *fiber.Ctx) error {
 	code := strings.Clone(c.FormValue("user_code"))
-	if !h.csrfValid(c, "device") {
-		return h.pages.errorPage(c, fiber.StatusForbidden, "The form has expired. Reload the page and enter the code again.")
+	if !h.uiCSRFValid(c) {
+		return h.uiError(c, fiber.StatusForbidden, "common.error.csrf")
 	}
 	id, err := h.d.OIDC.Provider.BeginDeviceLogin(c.UserContext(), code, requestSource(c))
 	if err != nil {
-		status, msg := fiber.StatusBadRequest, "The code is not valid or has expired. Check the code on your device."
 		if !fault.Is(err, fault.NotFound) {
 			logger(c).Error("device code entry failed", "error", err.Error())
-			status, msg = fiber.StatusServiceUnavailable, "This service is unavailable right now. Try again later."
+			return h.sendDevice(c, fiber.StatusServiceUnavailable, code, "oidc.device.error.unavailable")
 		}
-		return h.pages.send(c, status, pageDevice, "Connect a device", deviceView{UserCode: code, CSRF: h.csrfToken(c, "device"), Error: msg})
+		return h.sendDevice(c, fiber.StatusBadRequest, code, "oidc.device.error.invalid")
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect("/oidc/login?id="+url.QueryEscape(id), fiber.StatusFound)

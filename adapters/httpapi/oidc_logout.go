@@ -36,10 +36,10 @@ func logoutCSRFPurpose(sessionID string, in provider.LogoutRequest) string {
 // logoutFail shows the error page for a refused logout request.
 func (h *handlers) logoutFail(c *fiber.Ctx, err error) error {
 	if fe := fault.As(err); fe != nil && fe.Kind == fault.Invalid {
-		return h.pages.errorPage(c, fiber.StatusBadRequest, fe.Msg)
+		return h.uiError(c, fiber.StatusBadRequest, "oidc.logout.error.invalid")
 	}
 	logger(c).Error("oidc logout failed", "error", err.Error())
-	return h.pages.errorPage(c, fiber.StatusServiceUnavailable, "Signing out is unavailable right now. Try again later.")
+	return h.uiError(c, fiber.StatusServiceUnavailable, "oidc.logout.error.unavailable")
 }
 
 // logoutPage is GET /oidc/logout: the confirmation page end_session sends
@@ -56,9 +56,11 @@ func (h *handlers) logoutPage(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect(provider.LogoutRedirect(in.PostLogoutRedirectURI, in.State), fiber.StatusFound)
 	}
-	return h.pages.send(c, fiber.StatusOK, pageLogout, "Sign out?", logoutView{ClientName: name, UserEmail: p.User.Email,
-		ClientID: in.ClientID, PostLogoutRedirectURI: in.PostLogoutRedirectURI, State: in.State,
-		CSRF: h.csrfToken(c, logoutCSRFPurpose(sess.ID, in))})
+	pg := h.newPage(c, "oidc.logout.title", logoutView{ClientName: name, UserEmail: p.User.Email,
+		ClientID: in.ClientID, PostLogoutRedirectURI: in.PostLogoutRedirectURI, State: in.State})
+	// The confirmation's token is bound to the session and the request.
+	pg.CSRF = h.csrfToken(c, logoutCSRFPurpose(sess.ID, in))
+	return h.sendPage(c, fiber.StatusOK, pageLogout, pg)
 }
 
 // logoutSubmit is POST /oidc/logout: the user's answer. "Sign out" ends the
@@ -76,11 +78,11 @@ func (h *handlers) logoutSubmit(c *fiber.Ctx) error {
 		return c.Redirect(provider.LogoutRedirect(in.PostLogoutRedirectURI, in.State), fiber.StatusFound)
 	}
 	if !h.csrfValid(c, logoutCSRFPurpose(sess.ID, in)) {
-		return h.pages.errorPage(c, fiber.StatusForbidden, "The form has expired. Go back to the application and sign out again.")
+		return h.uiError(c, fiber.StatusForbidden, "common.error.csrf")
 	}
 	if c.FormValue("action") != "logout" {
-		return h.pages.send(c, fiber.StatusOK, pageMessage, "Still signed in", messageView{Message: "You are still signed in.",
-			Detail: "You can close this window."})
+		return h.messagePage(c, fiber.StatusOK, "oidc.logout.still_title", messageView{Message: "oidc.logout.still",
+			Detail: "oidc.close_window"})
 	}
 	to, err := h.d.OIDC.Provider.ConfirmLogout(c.UserContext(), in, requestSource(c))
 	if err != nil {

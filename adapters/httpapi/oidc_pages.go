@@ -18,34 +18,70 @@ import (
 
 // Page names.
 const (
-	pageLogin   = "login"
-	pageConsent = "consent"
-	pageMessage = "message"
-	pageLogout  = "logout"
-	pageDevice  = "device"
-	pageMFA     = "mfa"
+	pageLogin     = "login"
+	pageConsent   = "consent"
+	pageMessage   = "message"
+	pageLogout    = "logout"
+	pageDevice    = "device"
+	pageMFA       = "mfa"
+	pageOrgSelect = "org_select"
 )
 
+// loginView is the sign-in page (/login and /oidc/login): the password
+// form, the passkey button (with autofill) and the links. Error is a
+// catalogue key.
 type loginView struct {
-	ClientName, RequestID, CSRF, Email, Error string
+	// RequestID and Next are the continuation (loginContinuation).
+	RequestID, Next string
+	// ClientName is the application the sign-in is for ("" locally).
+	ClientName string
+	Email      string
+	Error      string
+	// Action is where the password form posts.
+	Action string
+	// Passkeys shows the passkey button (the MFA service is wired).
+	Passkeys                 bool
+	ForgotHref, RegisterHref string
+}
+
+// scopeItem is one line of the consent page: a catalogue key and its
+// arguments.
+type scopeItem struct {
+	Key  string
+	Args []any
 }
 
 type consentView struct {
-	ClientName, LogoURI, PolicyURI, TosURI, UserEmail, RequestID, CSRF string
-	Scopes                                                             []string
+	ClientName, LogoURI, PolicyURI, TosURI, UserEmail, RequestID string
+	Scopes                                                       []scopeItem
 }
 
 type deviceView struct {
-	UserCode, CSRF, Error string
+	// Error is a catalogue key.
+	UserCode, Error string
 }
 
 type logoutView struct {
-	ClientName, UserEmail, ClientID, PostLogoutRedirectURI, State, CSRF string
+	ClientName, UserEmail, ClientID, PostLogoutRedirectURI, State string
 }
 
+// messageView is a page with one message: Message, Detail and LinkText
+// are catalogue keys.
 type messageView struct {
-	Message, Detail string
-	IsError         bool
+	Message, Detail    string
+	IsError            bool
+	LinkHref, LinkText string
+}
+
+// orgChoiceView is one organization on the selection page.
+type orgChoiceView struct {
+	ID, Slug, Name, LogoURL, Initial, RoleKey string
+}
+
+// orgSelectView is the organization selection page (scope organization).
+type orgSelectView struct {
+	RequestID, ClientName, Error string
+	Orgs                         []orgChoiceView
 }
 
 // ssoCookieName is __Host-secuird_session over TLS, secuird_session over
@@ -116,8 +152,8 @@ func (h *handlers) errorRedirect(c *fiber.Ctx, a oidc.AuthRequest, code, desc st
 	if a.ResponseType == oidc.ResponseTypeDevice {
 		// A device request has no redirect URI: the answer reaches the
 		// device when it polls.
-		return h.pages.send(c, fiber.StatusOK, pageMessage, "Device not connected", messageView{Message: "The device was not given access.",
-			Detail: "You can close this window.", IsError: true})
+		return h.messagePage(c, fiber.StatusOK, "oidc.device.denied_title", messageView{Message: "oidc.device.denied",
+			Detail: "oidc.close_window", IsError: true})
 	}
 	q := url.Values{}
 	q.Set("error", code)
@@ -136,86 +172,77 @@ func (h *handlers) errorRedirect(c *fiber.Ctx, a oidc.AuthRequest, code, desc st
 	return c.Redirect(a.RedirectURI+sep+q.Encode(), fiber.StatusFound)
 }
 
-// proceed acts on the core's decision.
+// messagePage shows a page with one message.
+func (h *handlers) messagePage(c *fiber.Ctx, status int, titleKey string, v messageView) error {
+	return h.sendPage(c, status, pageMessage, h.newPage(c, titleKey, v))
+}
+
+// requestLocales makes the pages of an OIDC request speak its ui_locales.
+func requestLocales(c *fiber.Ctx, a oidc.AuthRequest) {
+	if len(a.UILocales) > 0 {
+		c.Locals(uiLocalesKey, strings.Join(a.UILocales, " "))
+	}
+}
+
+// orgBrand is the card header of a client that belongs to an
+// organization: its name and (https) logo; nil for a platform client.
+func (h *handlers) orgBrand(c *fiber.Ctx, cl oidc.Client) *OrgBrand {
+	if cl.OrgID == "" {
+		return nil
+	}
+	o, err := h.d.OIDC.Provider.ClientOrg(c.UserContext(), cl)
+	if err != nil {
+		if !fault.Is(err, fault.NotFound) {
+			logger(c).Warn("client organization lookup failed", "error", err.Error())
+		}
+		return nil
+	}
+	return &OrgBrand{Name: o.Name, LogoURL: httpsOnly(o.LogoURL)}
+}
+
+// proceed acts on the core's decision: an OAuth error redirect, an error
+// page, the provider's callback, or the page of the next step. On the login
+// step, loginErr (a catalogue key) and email fill the form again.
 func (h *handlers) proceed(c *fiber.Ctx, d provider.Decision, err error, loginErr, email string) error {
+	if d.Request.ID != "" {
+		requestLocales(c, d.Request)
+	}
 	if err != nil {
 		fe := fault.As(err)
-		if fe != nil && (fe.Code == provider.CodeLoginRequired || fe.Code == provider.CodeConsentRequired) && d.Request.ID != "" {
-			h.d.OIDC.Provider.Abort(c.UserContext(), d.Request.ID)
-			return h.errorRedirect(c, d.Request, fe.Code, fe.Msg)
+		if fe != nil && d.Request.ID != "" {
+			switch fe.Code {
+			case provider.CodeLoginRequired, provider.CodeConsentRequired, provider.CodeInteractionRequired, provider.CodeAccessDenied:
+				h.d.OIDC.Provider.Abort(c.UserContext(), d.Request.ID)
+				return h.errorRedirect(c, d.Request, fe.Code, fe.Msg)
+			}
 		}
 		if fault.Is(err, fault.NotFound) {
-			return h.pages.errorPage(c, fiber.StatusNotFound, fe.Msg)
+			return h.uiError(c, fiber.StatusNotFound, "oidc.error.request_expired")
 		}
 		logger(c).Error("oidc login step failed", "error", err.Error())
-		return h.pages.errorPage(c, fiber.StatusInternalServerError, "The sign-in could not be completed.")
+		return h.uiError(c, fiber.StatusInternalServerError, "oidc.error.failed")
 	}
 	switch d.Step {
 	case provider.StepDone:
 		if d.Request.ResponseType == oidc.ResponseTypeDevice {
-			return h.pages.send(c, fiber.StatusOK, pageMessage, "Device connected", messageView{Message: "Your device is now signed in.",
-				Detail: "Return to your device. You can close this window."})
+			return h.messagePage(c, fiber.StatusOK, "oidc.device.connected_title", messageView{Message: "oidc.device.connected",
+				Detail: "oidc.device.connected_detail"})
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect(h.d.OIDC.CallbackURL(d.Request.ID), fiber.StatusFound)
 	case provider.StepConsent:
 		return c.Redirect("/oidc/consent?id="+url.QueryEscape(d.Request.ID), fiber.StatusFound)
+	case provider.StepOrg:
+		return c.Redirect("/oidc/org?id="+url.QueryEscape(d.Request.ID), fiber.StatusFound)
 	}
 	status := fiber.StatusOK
 	if loginErr != "" {
-		status = fiber.StatusUnauthorized
+		status = loginErrorStatus(loginErr)
 	}
 	if email == "" {
 		email = d.Request.LoginHint
 	}
-	return h.pages.send(c, status, pageLogin, "Sign in", loginView{ClientName: d.Client.Name, RequestID: d.Request.ID,
-		CSRF: h.csrfToken(c, "login|"+d.Request.ID), Email: email, Error: loginErr})
-}
-
-// loginPage is GET /oidc/login?id=: the provider sends the browser here
-// after /authorize. With a usable SSO session the core finishes at once;
-// prompt=none never shows a page.
-func (h *handlers) loginPage(c *fiber.Ctx) error {
-	id := strings.Clone(c.Query("id"))
-	_, sess := h.ssoSession(c)
-	d, err := h.d.OIDC.Provider.Next(c.UserContext(), id, sess, requestSource(c))
-	return h.proceed(c, d, err, "", "")
-}
-
-// loginSubmit is POST /oidc/login: email and password through the account
-// use case, then the SSO cookie, then the core's next step.
-func (h *handlers) loginSubmit(c *fiber.Ctx) error {
-	id := strings.Clone(c.FormValue("id"))
-	email := strings.Clone(c.FormValue("email"))
-	if !h.csrfValid(c, "login|"+id) {
-		return h.pages.errorPage(c, fiber.StatusForbidden, "The form has expired. Go back to the application and sign in again.")
-	}
-	if _, err := h.d.OIDC.Provider.AuthRequest(c.UserContext(), id); err != nil {
-		return h.proceed(c, provider.Decision{}, err, "", "")
-	}
-	res, err := h.d.Accounts.Login(c.UserContext(), account.LoginInput{Email: email, Password: c.FormValue("password")}, requestSource(c))
-	if err != nil {
-		d, nerr := h.d.OIDC.Provider.Next(c.UserContext(), id, nil, requestSource(c))
-		if nerr != nil && !fault.Is(nerr, fault.Invalid) {
-			return h.proceed(c, d, nerr, "", "")
-		}
-		msg := "Invalid email or password."
-		switch fault.KindOf(err) {
-		case fault.RateLimited:
-			msg = "Too many failed attempts. Try again later."
-		case fault.Forbidden:
-			msg = fault.As(err).Msg
-		case fault.Invalid:
-			msg = "Enter your email and password."
-		case fault.Unauthenticated:
-		default:
-			logger(c).Error("oidc login failed", "error", err.Error())
-			msg = "Sign-in is unavailable right now. Try again later."
-		}
-		d.Step = provider.StepLogin
-		return h.proceed(c, d, nil, msg, email)
-	}
-	return h.afterFirstFactor(c, id, res)
+	return h.renderLogin(c, status, loginContinuation{RequestID: d.Request.ID}, &d, email, loginErr)
 }
 
 // consentPage is GET /oidc/consent?id=.
@@ -229,18 +256,23 @@ func (h *handlers) consentPage(c *fiber.Ctx) error {
 	if err != nil || d.Step != provider.StepConsent {
 		return h.proceed(c, d, err, "", "")
 	}
-	var scopes []string
+	requestLocales(c, d.Request)
+	var scopes []scopeItem
 	for _, s := range d.Request.Scopes {
 		if s != oidc.ScopeOpenID {
-			scopes = append(scopes, scopeText(s))
+			scopes = append(scopes, scopeDescription(s))
 		}
 	}
 	if len(scopes) == 0 {
-		scopes = []string{"Know who you are"}
+		scopes = []scopeItem{scopeDescription(oidc.ScopeOpenID)}
 	}
-	return h.pages.send(c, fiber.StatusOK, pageConsent, "Allow access?", consentView{ClientName: d.Client.Name, LogoURI: httpsOnly(d.Client.LogoURI),
+	pg := h.newPage(c, "oidc.consent.title", consentView{ClientName: d.Client.Name, LogoURI: httpsOnly(d.Client.LogoURI),
 		PolicyURI: httpsOnly(d.Client.PolicyURI), TosURI: httpsOnly(d.Client.TosURI), UserEmail: p.User.Email, RequestID: d.Request.ID,
-		CSRF: h.csrfToken(c, "consent|"+d.Request.ID+"|"+sess.ID), Scopes: scopes})
+		Scopes: scopes})
+	// The consent form's token is bound to the request and the session.
+	pg.CSRF = h.csrfToken(c, "consent|"+d.Request.ID+"|"+sess.ID)
+	pg.OrgBrand = h.orgBrand(c, d.Client)
+	return h.sendPage(c, fiber.StatusOK, pageConsent, pg)
 }
 
 // consentSubmit is POST /oidc/consent (approve or deny).
@@ -251,7 +283,7 @@ func (h *handlers) consentSubmit(c *fiber.Ctx) error {
 		return c.Redirect("/oidc/login?id="+url.QueryEscape(id), fiber.StatusFound)
 	}
 	if !h.csrfValid(c, "consent|"+id+"|"+sess.ID) {
-		return h.pages.errorPage(c, fiber.StatusForbidden, "The form has expired. Go back to the application and sign in again.")
+		return h.uiError(c, fiber.StatusForbidden, "oidc.error.form_expired")
 	}
 	approve := c.FormValue("action") == "approve"
 	d, err := h.d.OIDC.Provider.Consent(c.UserContext(), id, *sess, approve, requestSource(c))
@@ -262,28 +294,71 @@ func (h *handlers) consentSubmit(c *fiber.Ctx) error {
 	return h.proceed(c, d, err, "", "")
 }
 
-// loggedOutPage is where end_session lands without a post-logout URI.
-func (h *handlers) loggedOutPage(c *fiber.Ctx) error {
-	return h.pages.send(c, fiber.StatusOK, pageMessage, "Signed out", messageView{Message: "You are signed out.",
-		Detail: "You can close this window."})
+// orgSelectPage is GET /oidc/org?id=: the organization selection of a
+// request with the organization scope (several organizations).
+func (h *handlers) orgSelectPage(c *fiber.Ctx) error {
+	id := strings.Clone(c.Query("id"))
+	_, sess := h.ssoSession(c)
+	if sess == nil {
+		return c.Redirect("/oidc/login?id="+url.QueryEscape(id), fiber.StatusFound)
+	}
+	d, err := h.d.OIDC.Provider.Next(c.UserContext(), id, sess, requestSource(c))
+	if err != nil || d.Step != provider.StepOrg {
+		return h.proceed(c, d, err, "", "")
+	}
+	return h.sendOrgSelect(c, fiber.StatusOK, d, "")
 }
 
-// scopeText describes a scope to the user.
-func scopeText(s string) string {
+func (h *handlers) sendOrgSelect(c *fiber.Ctx, status int, d provider.Decision, errKey string) error {
+	requestLocales(c, d.Request)
+	v := orgSelectView{RequestID: d.Request.ID, ClientName: d.Client.Name, Error: errKey}
+	for _, o := range d.Orgs {
+		initial := "?"
+		for _, r := range o.Name {
+			initial = strings.ToUpper(string(r))
+			break
+		}
+		v.Orgs = append(v.Orgs, orgChoiceView{ID: o.ID, Slug: o.Slug, Name: o.Name, LogoURL: httpsOnly(o.LogoURL), Initial: initial,
+			RoleKey: "common.role." + o.Role})
+	}
+	pg := h.newPage(c, "oidc.org.title", v)
+	pg.OrgBrand = h.orgBrand(c, d.Client)
+	return h.sendPage(c, status, pageOrgSelect, pg)
+}
+
+// orgSelectSubmit is POST /oidc/org: the chosen organization.
+func (h *handlers) orgSelectSubmit(c *fiber.Ctx) error {
+	id := strings.Clone(c.FormValue("id"))
+	_, sess := h.ssoSession(c)
+	if sess == nil {
+		return c.Redirect("/oidc/login?id="+url.QueryEscape(id), fiber.StatusFound)
+	}
+	if !h.uiCSRFValid(c) {
+		return h.uiError(c, fiber.StatusForbidden, "oidc.error.form_expired")
+	}
+	d, err := h.d.OIDC.Provider.ChooseOrg(c.UserContext(), id, sess, strings.Clone(c.FormValue("org_id")), requestSource(c))
+	if fault.Is(err, fault.Invalid) && fault.As(err).Code == "" && d.Step == provider.StepOrg {
+		return h.sendOrgSelect(c, fiber.StatusBadRequest, d, "oidc.org.error.invalid")
+	}
+	return h.proceed(c, d, err, "", "")
+}
+
+// loggedOutPage is where end_session lands without a post-logout URI.
+func (h *handlers) loggedOutPage(c *fiber.Ctx) error {
+	return h.messagePage(c, fiber.StatusOK, "oidc.signed_out_title", messageView{Message: "oidc.signed_out", Detail: "oidc.close_window"})
+}
+
+// scopeDescription describes a scope to the user (a catalogue key and its
+// arguments).
+func scopeDescription(s string) scopeItem {
 	switch s {
-	case oidc.ScopeProfile:
-		return "Your name, username and picture"
-	case oidc.ScopeEmail:
-		return "Your email address"
-	case oidc.ScopeOfflineAccess:
-		return "Stay signed in (access while you are away)"
-	case oidc.ScopeRoles:
-		return "Your organizations and roles"
+	case oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, oidc.ScopeRoles, oidc.ScopeOrganization:
+		return scopeItem{Key: "oidc.scope." + s}
 	}
 	if slug, ok := strings.CutPrefix(s, oidc.ScopeOrgPrefix); ok {
-		return "Your membership in organization " + slug
+		return scopeItem{Key: "oidc.scope.org", Args: []any{slug}}
 	}
-	return s
+	return scopeItem{Key: "oidc.scope.other", Args: []any{s}}
 }
 
 func httpsOnly(u string) string {
@@ -337,11 +412,13 @@ func (h *handlers) oidcRoutes(app *fiber.App, v1 fiber.Router) error {
 	h.pages = pg
 	h.uiRoutes(app)
 	app.Get("/oidc/login", h.loginPage)
-	app.Post("/oidc/login", h.loginSubmit)
+	app.Post("/oidc/login", rateLimit(h.d.Limiter, "login", h.d.Limits.Login...), h.loginSubmit)
 	app.Post("/oidc/mfa", rateLimit(h.d.Limiter, "oidc-mfa", h.d.Limits.TOTPVerify...), h.mfaSubmit)
 	app.Post("/oidc/mfa/passkey", rateLimit(h.d.Limiter, "oidc-mfa", h.d.Limits.TOTPVerify...), h.mfaPasskeySubmit)
 	app.Get("/oidc/consent", h.consentPage)
 	app.Post("/oidc/consent", h.consentSubmit)
+	app.Get("/oidc/org", h.orgSelectPage)
+	app.Post("/oidc/org", h.orgSelectSubmit)
 	app.Get("/oidc/logged-out", h.loggedOutPage)
 	app.Get("/oidc/logout", h.logoutPage)
 	app.Post("/oidc/logout", h.logoutSubmit)

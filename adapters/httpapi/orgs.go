@@ -337,6 +337,12 @@ func (h *handlers) acceptInvite(c *fiber.Ctx) error {
 	if r := res.Registration; r != nil {
 		status = fiber.StatusCreated
 		data["user"], data["token"], data["expires_at"] = viewUser(r.User), r.Token, r.Session.ExpiresAt
+		// The organization joined may require MFA at once: then the new
+		// session is compliance-only, as after a login.
+		data["requires_mfa_enrollment"], data["compliance_only"] = r.RequiresMFAEnrollment, r.Session.ComplianceOnly
+		if r.Compliance != nil {
+			data["mfa_compliance"] = viewAggregate(*r.Compliance)
+		}
 	}
 	return respond(c, status, "Invitation accepted", data)
 }

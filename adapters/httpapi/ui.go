@@ -422,11 +422,16 @@ func (h *handlers) uiAuth(c *fiber.Ctx) error {
 // security page and sign-out: SEED-SPEC 3.5's allow-list).
 func (h *handlers) uiAuthAny(c *fiber.Ctx) error {
 	tok := h.ssoToken(c)
-	if tok == "" {
-		return c.Redirect("/login?next="+url.QueryEscape(safePath(string(c.Request().URI().RequestURI()))), fiber.StatusSeeOther)
+	var p account.Principal
+	var err error
+	if tok != "" {
+		p, err = h.d.Accounts.Authenticate(c.UserContext(), tok)
 	}
-	p, err := h.d.Accounts.Authenticate(c.UserContext(), tok)
-	if err != nil {
+	if tok == "" || err != nil {
+		if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+			return h.uiError(c, fiber.StatusUnauthorized, "common.error.csrf")
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect("/login?next="+url.QueryEscape(safePath(string(c.Request().URI().RequestURI()))), fiber.StatusSeeOther)
 	}
 	c.Locals(uiPrincipalKey, &p)
@@ -563,6 +568,8 @@ type confirmView struct {
 	Action  string
 	Fields  map[string]string
 	Back    string
+	// Reversible drops the "cannot be undone" warning (suspend, rotate).
+	Reversible bool
 }
 
 // uiConfirm renders the confirmation page for a destructive POST that
@@ -669,7 +676,13 @@ func (h *handlers) uiLogout(c *fiber.Ctx) error {
 		return h.uiError(c, fiber.StatusInternalServerError, "common.error.unavailable")
 	}
 	h.clearSSOCookie(c)
-	return h.redirectFlash(c, "/login", "success", "common.signed_out")
+	// A page may ask to come back after sign-out (the invitation page of
+	// someone signed in with another account).
+	to := "/login"
+	if next := safePath(strings.Clone(c.FormValue("next"))); next != "/" {
+		to = next
+	}
+	return h.redirectFlash(c, to, "success", "common.signed_out")
 }
 
 // errorPageHTTP is the error page for the provider's net/http side: msg

@@ -1,8 +1,188 @@
 package httpapi
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secuird/secuird/adapters/strength"
+	"github.com/secuird/secuird/core/fault"
+	"github.com/secuird/secuird/core/identity"
+	"github.com/secuird/secuird/core/throttle"
+)
+
+// Self-service link cookies: the GET of an emailed link moves its token
+// into one of these (HttpOnly, SameSite=Lax, scoped to the page's path)
+// and redirects to the page without it, so the secret never stays in the
+// address bar, the history or a Referer.
+const (
+	selfResetCookie  = "secuird_reset"
+	selfVerifyCookie = "secuird_verify"
+	selfInviteCookie = "secuird_invite"
+)
+
+// Lifetimes of the link cookies: long enough to finish the page, short
+// enough not to linger (an invite may need a sign-in with MFA first).
+const (
+	selfLinkTTL   = 15 * time.Minute
+	selfInviteTTL = 30 * time.Minute
+)
+
+// selfMaxToken bounds a token taken from a link (the core's limit is 256).
+const selfMaxToken = 256
 
 // mountSelfServicePages registers the self-service pages: register, forgot and reset password, verify email, invite acceptance.
+// Every POST is CSRF-checked and counted under the same rate-limit scope
+// as its REST twin, so the pages add no budget to the API's.
 func (h *handlers) mountSelfServicePages(app *fiber.App) {
-	_ = app
+	lim := func(scope string, rules []throttle.Rule) fiber.Handler { return h.selfLimit(scope, rules) }
+	l := h.d.Limits
+
+	app.Get("/register", h.selfRegisterPage)
+	app.Post("/register", lim("register", l.Register), h.uiForm, h.selfRegisterSubmit)
+
+	app.Get("/forgot-password", h.selfForgotPage)
+	app.Post("/forgot-password", lim("forgot-password", l.ForgotPassword), h.uiForm, h.selfForgotSubmit)
+
+	app.Get("/reset-password", h.selfResetPage)
+	app.Post("/reset-password", lim("reset-password", l.ResetPassword), h.uiForm, h.selfResetSubmit)
+
+	app.Get("/verify-email", h.selfSession, h.selfVerifyPage)
+	app.Post("/verify-email", lim("verify-email", l.Default), h.selfSession, h.uiForm, h.selfVerifySubmit)
+	app.Post("/verify-email/resend", lim("resend-verification", l.Default), h.uiAuthAny, h.selfVerifyResend)
+
+	if h.d.Tenancy != nil {
+		app.Get("/invite", lim("invite-lookup", l.Default), h.selfSession, h.selfInvitePage)
+		app.Post("/invite/accept", lim("invite-accept", l.Default), h.uiAuth, h.selfInviteAccept)
+		app.Post("/invite/decline", lim("invite-accept", l.Default), h.uiAuth, h.selfInviteDecline)
+		app.Post("/invite/register", lim("invite-accept", l.Default), h.selfSession, h.uiForm, h.selfInviteRegister)
+	}
+}
+
+// selfLimit is rateLimit for pages: the same per-IP counters (scope and
+// key) as the REST route, but a refusal is the error page (429, with
+// Retry-After) instead of the JSON envelope. A failing counter store
+// refuses the request (fail closed).
+func (h *handlers) selfLimit(scope string, rules []throttle.Rule) fiber.Handler {
+	if h.d.Limiter == nil || len(rules) == 0 {
+		return func(c *fiber.Ctx) error { return c.Next() }
+	}
+	for _, r := range rules {
+		if r.Limit <= 0 || r.Window <= 0 {
+			panic("httpapi: rate limit " + scope + " has an invalid rule " + r.String())
+		}
+	}
+	rules = slices.Clone(rules)
+	prefix := rateLimitKeyPrefix + scope + ":"
+	return func(c *fiber.Ctx) error {
+		d, err := h.d.Limiter.Check(c.UserContext(), prefix+rateLimitSubject(clientIP(c)), rules...)
+		if err != nil {
+			logger(c).Error("rate limit store failed", "scope", scope, "error", err.Error())
+			return h.uiError(c, fiber.StatusServiceUnavailable, "common.error.unavailable")
+		}
+		setRateLimitHeaders(c, d)
+		if !d.Allowed {
+			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(ceilSeconds(d.RetryAfter, 1), 10))
+			return h.uiError(c, fiber.StatusTooManyRequests, "common.error.rate_limited")
+		}
+		return c.Next()
+	}
+}
+
+// selfStashToken handles the GET of an emailed link: when the query holds
+// a token it is moved into the cookie name (Path=path) and the browser is
+// redirected to path without it; moved reports that the redirect was
+// sent.
+func (h *handlers) selfStashToken(c *fiber.Ctx, name, path string, ttl time.Duration) (moved bool, err error) {
+	tok := c.Query("token")
+	if tok == "" {
+		return false, nil
+	}
+	if len(tok) <= selfMaxToken {
+		c.Cookie(&fiber.Cookie{Name: name, Value: string([]byte(tok)), Path: path, MaxAge: int(ttl / time.Second),
+			Expires: time.Now().Add(ttl), HTTPOnly: true, Secure: h.secureCookies(), SameSite: fiber.CookieSameSiteLaxMode})
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	return true, c.Redirect(path, fiber.StatusSeeOther)
+}
+
+// selfLinkToken is the token a link cookie holds ("" when none).
+func selfLinkToken(c *fiber.Ctx, name string) string {
+	tok := string([]byte(c.Cookies(name)))
+	if len(tok) > selfMaxToken {
+		return ""
+	}
+	return tok
+}
+
+// selfClearToken removes the link cookie name of path.
+func (h *handlers) selfClearToken(c *fiber.Ctx, name, path string) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: path, Expires: time.Unix(1, 0), MaxAge: -1, HTTPOnly: true,
+		Secure: h.secureCookies(), SameSite: fiber.CookieSameSiteLaxMode})
+}
+
+// selfFieldErrors maps a core validation error to the form's fields: field ->
+// catalogue key (the core's words are English; the page translates).
+// Nil when err carries no field problems.
+func selfFieldErrors(err error) map[string]string {
+	fe := fault.As(err)
+	if fe == nil || len(fe.Fields) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(fe.Fields))
+	for field, msgs := range fe.Fields {
+		if len(msgs) == 0 {
+			continue
+		}
+		out[field] = selfFieldKey(msgs[0])
+	}
+	return out
+}
+
+// selfFieldMessages are the core's field messages with their catalogue keys.
+var selfFieldMessages = map[string]string{
+	"Email is required":                         "self.field.email_required",
+	"Not a valid email address":                 "self.field.email_invalid",
+	"An account with this email already exists": "self.field.email_taken",
+	"Password is required":                      "self.field.password_required",
+	// The length messages come from identity (too short, too long).
+	identity.PasswordLengthProblem("short"):                                        "self.field.password_short",
+	identity.PasswordLengthProblem(strings.Repeat("x", identity.PasswordMaxLen+1)): "self.field.password_long",
+	"Passwords do not match":                                                       "self.field.password_mismatch",
+	"Must be at most 255 characters":                                               "self.field.name_long",
+	"Must not contain control characters":                                          "self.field.name_control",
+	"Token is required":                                                            "self.field.token",
+	"Invalid or expired token":                                                     "self.field.token",
+	strength.ReasonPersonal:                                                        "self.field.password_personal",
+	strength.ReasonPattern:                                                         "self.field.password_pattern",
+	strength.ReasonCommon:                                                          "self.field.password_common",
+}
+
+// selfFieldKey is the catalogue key of one core field message; an
+// unknown message gets the generic one.
+func selfFieldKey(msg string) string {
+	if k, ok := selfFieldMessages[msg]; ok {
+		return k
+	}
+	return "self.field.invalid"
+}
+
+// selfFailure answers a core error that is no field problem: the rate
+// limit page, else the unavailable page (logged).
+func (h *handlers) selfFailure(c *fiber.Ctx, err error) error {
+	switch {
+	case fault.Is(err, fault.RateLimited):
+		if fe := fault.As(err); fe != nil && fe.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(ceilSeconds(fe.RetryAfter, 1), 10))
+		}
+		return h.uiError(c, fiber.StatusTooManyRequests, "common.error.rate_limited")
+	case fault.Is(err, fault.Invalid):
+		return h.uiError(c, fiber.StatusBadRequest, "common.error.invalid")
+	}
+	logger(c).Error("self-service page failed", "path", logPath(c), "error", logText(err))
+	return h.uiError(c, fiber.StatusInternalServerError, "common.error.unavailable")
 }

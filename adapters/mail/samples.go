@@ -22,15 +22,15 @@ var samples = map[string]map[string]string{
 	message.PasswordChanged: {"link": "https://id.example.com/forgot-password"},
 	message.NewSignIn: {
 		"ip": "203.0.113.7", "user_agent": "Firefox 128 on Linux", "time": "14 March 2025, 15:09 UTC",
-		"link": "https://id.example.com/security",
+		"link": "https://id.example.com/account/security",
 	},
-	message.MFAEnabled:     {"method": "An authenticator app", "link": "https://id.example.com/security"},
-	message.MFADisabled:    {"method": "A passkey", "link": "https://id.example.com/security"},
-	message.BackupCodeUsed: {"remaining": "7", "link": "https://id.example.com/security"},
+	message.MFAEnabled:     {"method": "An authenticator app", "link": "https://id.example.com/account/security"},
+	message.MFADisabled:    {"method": "A passkey", "link": "https://id.example.com/account/security"},
+	message.BackupCodeUsed: {"remaining": "7", "link": "https://id.example.com/account/security"},
 	message.MFAReminder: {
-		"org_name": "Acme Corp", "deadline": "28 March 2025", "link": "https://id.example.com/security",
+		"org_name": "Acme Corp", "deadline": "28 March 2025", "link": "https://id.example.com/account/security",
 	},
-	message.MFASuspended: {"org_name": "Acme Corp", "link": "https://id.example.com/security"},
+	message.MFASuspended: {"org_name": "Acme Corp", "link": "https://id.example.com/account/security"},
 	message.OrgInvite: {
 		"org_name": "Acme Corp", "inviter_name": "Grace Hopper", "role": "admin",
 		"link": "https://id.example.com/invite?token=sample-invite-token", "expires_in": "7 days",

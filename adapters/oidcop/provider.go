@@ -84,7 +84,8 @@ func New(svc *provider.Service, o Options) (*Provider, error) {
 		SupportedScopes:          o.Scopes,
 		DeviceAuthorization:      deviceConfig(),
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "at_hash", "azp", "sid",
-			"name", "preferred_username", "picture", "updated_at", "email", "email_verified", "scope", "client_id"},
+			"name", "preferred_username", "picture", "updated_at", "email", "email_verified", "scope", "client_id",
+			"roles", "org_id", "org_slug", "org_name", "org_role"},
 	}
 	opts := []op.Option{
 		op.WithCustomEndpoints(

@@ -522,6 +522,12 @@ func (s *storage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, subject
 	if uc.HasRoles {
 		info.AppendClaims("roles", uc.Roles)
 	}
+	if o := uc.Org; o != nil {
+		info.AppendClaims("org_id", o.ID)
+		info.AppendClaims("org_slug", o.Slug)
+		info.AppendClaims("org_name", o.Name)
+		info.AppendClaims("org_role", o.Role)
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/descope/virtualwebauthn"
 
 	"github.com/secuird/secuird/adapters/passkey"
+	"github.com/secuird/secuird/adapters/passkey/passkeytest"
 	"github.com/secuird/secuird/core/fault"
 	"github.com/secuird/secuird/core/mfa"
 	"github.com/secuird/secuird/ports"
@@ -34,7 +35,7 @@ func register(t *testing.T, rp *passkey.RP, u ports.PasskeyUser, vrp virtualweba
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	cred := passkeytest.NewEC2Credential(t)
 	resp := virtualwebauthn.CreateAttestationResponse(vrp, *auth, cred, *parsed)
 	p, err := rp.FinishRegistration(u, session, []byte(resp))
 	if err != nil {

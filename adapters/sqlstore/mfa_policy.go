@@ -207,6 +207,59 @@ func (s *Store) ListMFACompliance(ctx context.Context, orgID string, q ports.Com
 	return out, int(n), nil
 }
 
+// complianceMemberRow is a compliance record joined with its user.
+type complianceMemberRow struct {
+	complianceRow `bun:",extend"`
+	Email         string `bun:"u_email"`
+	FullName      string `bun:"u_full_name"`
+}
+
+// ListMFAComplianceMembers returns one page of an organization's records
+// with the members' email and name, in one joined query.
+func (s *Store) ListMFAComplianceMembers(ctx context.Context, orgID string, q ports.ComplianceQuery) ([]ports.ComplianceMember, int, error) {
+	const op = "sqlstore.ListMFAComplianceMembers"
+	var rows []complianceMemberRow
+	sel := liveCompliance(s.reader(ctx).NewSelect().Model(&rows)).
+		ColumnExpr("mpc.*").ColumnExpr("u.email AS u_email, u.full_name AS u_full_name").
+		Where("mpc.organization_id = ?", orgID)
+	if q.Status != "" {
+		sel = sel.Where("mpc.status = ?", string(q.Status))
+	}
+	sel = sel.OrderExpr("mpc.user_id ASC").Offset(int64(max(q.Offset, 0)))
+	if q.Limit > 0 {
+		sel = sel.Limit(int64(q.Limit))
+	}
+	n, err := sel.ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, translate(op, err)
+	}
+	out := make([]ports.ComplianceMember, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, ports.ComplianceMember{Compliance: r.compliance(), Email: r.Email, FullName: r.FullName})
+	}
+	return out, int(n), nil
+}
+
+// MFAComplianceOfUsers returns the organization's records of userIDs in
+// one query.
+func (s *Store) MFAComplianceOfUsers(ctx context.Context, orgID string, userIDs []string) (map[string]mfa.Compliance, error) {
+	const op = "sqlstore.MFAComplianceOfUsers"
+	out := map[string]mfa.Compliance{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	var rows []complianceRow
+	err := s.reader(ctx).NewSelect().Model(&rows).Where("mpc.organization_id = ?", orgID).
+		Where("mpc.user_id IN (?)", bun.In(userIDs)).Scan(ctx)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	for _, r := range rows {
+		out[r.UserID] = r.compliance()
+	}
+	return out, nil
+}
+
 // UserMFACompliance lists the user's records in live organizations.
 func (s *Store) UserMFACompliance(ctx context.Context, userID string) ([]mfa.Compliance, error) {
 	const op = "sqlstore.UserMFACompliance"

@@ -162,6 +162,24 @@ func (s *Store) ClientsByOrg(ctx context.Context, orgID string) ([]oidc.Client, 
 	return out, nil
 }
 
+// ClientsByClientIDs returns the live clients among clientIDs in one query.
+func (s *Store) ClientsByClientIDs(ctx context.Context, clientIDs []string) ([]oidc.Client, error) {
+	if len(clientIDs) == 0 {
+		return []oidc.Client{}, nil
+	}
+	var rows []clientRow
+	err := s.reader(ctx).NewSelect().Model(&rows).Where("oc.client_id IN (?)", bun.List(clientIDs)).Where("oc.deleted_at IS NULL").
+		Order("oc.client_id").Scan(ctx)
+	if err != nil {
+		return nil, translate("sqlstore.ClientsByClientIDs", err)
+	}
+	out := make([]oidc.Client, len(rows))
+	for i, r := range rows {
+		out[i] = r.client()
+	}
+	return out, nil
+}
+
 // UpdateClient applies fn to the org's live client in one transaction.
 func (s *Store) UpdateClient(ctx context.Context, orgID, clientID string, fn func(oidc.Client) (oidc.Client, error)) (oidc.Client, error) {
 	const op = "sqlstore.UpdateClient"

@@ -60,7 +60,12 @@ func (s *Store) ListUsers(ctx context.Context, q ports.UserQuery) ([]identity.Us
 	limit = min(limit, userListMaxLimit)
 	var rows []userRow
 	sel := s.reader(ctx).NewSelect().Model(&rows)
-	if !q.IncludeDeleted {
+	switch {
+	case q.OnlyDeleted:
+		sel = sel.Where("u.deleted_at IS NOT NULL")
+	case q.Status != "":
+		sel = sel.Where("u.deleted_at IS NULL").Where("u.status = ?", string(q.Status))
+	case !q.IncludeDeleted:
 		sel = sel.Where("u.deleted_at IS NULL")
 	}
 	if term := strings.TrimSpace(q.Search); term != "" {

@@ -40,6 +40,19 @@ type Registration struct {
 	IsFirstUser bool
 	SessionGrant
 	OrgSetup
+	// Compliance is the new user's MFA standing (nil without MFA wiring):
+	// an organization joined during the registration (an invitation) may
+	// require a method at once, which makes the first session
+	// compliance-only (RequiresMFAEnrollment).
+	Compliance            *mfa.Aggregate
+	RequiresMFAEnrollment bool
+}
+
+// LoginResult is the registration as the outcome of a first factor: the
+// new session, for the same continuation as a login (hosted pages).
+func (r Registration) LoginResult() LoginResult {
+	return LoginResult{User: r.User, SessionGrant: r.SessionGrant, OrgSetup: r.OrgSetup,
+		Compliance: r.Compliance, RequiresMFAEnrollment: r.RequiresMFAEnrollment}
 }
 
 // Register creates an active account with a password, emails a verification
@@ -104,7 +117,18 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, src audit.Sour
 	if err != nil {
 		return Registration{}, fault.Wrap(op, fault.Internal, err)
 	}
-	grant, err := s.startSession(ctx, u, in.RememberMe, []string{"pwd"}, src)
+	// The first session follows the login state machine's policy step: an
+	// organization joined in OnCreate may require MFA without grace.
+	var agg *mfa.Aggregate
+	restricted := false
+	if s.mfa != nil {
+		a, err := s.mfa.EvaluateUser(ctx, u.ID, src)
+		if err != nil {
+			return Registration{}, fault.Wrap(op, fault.Internal, err)
+		}
+		agg, restricted = &a, a.Restricted()
+	}
+	grant, err := s.startSessionWith(ctx, u, in.RememberMe, []string{"pwd"}, restricted, src)
 	if err != nil {
 		return Registration{}, fault.Wrap(op, fault.Internal, err)
 	}
@@ -112,7 +136,8 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, src audit.Sour
 	if err != nil {
 		return Registration{}, fault.Wrap(op, fault.Internal, err)
 	}
-	return Registration{User: u, IsFirstUser: first, SessionGrant: grant, OrgSetup: setup}, nil
+	return Registration{User: u, IsFirstUser: first, SessionGrant: grant, OrgSetup: setup,
+		Compliance: agg, RequiresMFAEnrollment: restricted}, nil
 }
 
 // LoginInput is the body of a password login.
@@ -267,11 +292,6 @@ func (s *Service) registerFailure(ctx context.Context, acctKey, ipKey string) er
 		}
 	}
 	return nil
-}
-
-// startSession creates a full session for u and audits it.
-func (s *Service) startSession(ctx context.Context, u identity.User, remember bool, amr []string, src audit.Source) (SessionGrant, error) {
-	return s.startSessionWith(ctx, u, remember, amr, false, src)
 }
 
 // startSessionWith creates a session (compliance-only when restricted)

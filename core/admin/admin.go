@@ -50,6 +50,9 @@ type Deps struct {
 	Mailer    ports.Mailer
 	Clock     ports.Clock
 	Random    ports.Random
+	// Stats answers the platform overview and the list's MFA flags (nil:
+	// no overview, MFA flags unknown).
+	Stats ports.AdminStats
 }
 
 // Service runs the admin use cases.
@@ -66,6 +69,9 @@ func New(cfg Config, d Deps) *Service { return &Service{cfg: cfg, d: d} }
 type UserEntry struct {
 	User        identity.User
 	Memberships []org.Membership
+	// MFA reports a second factor (set by ListUsers when Deps.Stats is
+	// set).
+	MFA bool
 }
 
 // scope is what a viewer may see: everything, or these organizations with
@@ -112,6 +118,9 @@ func (s *Service) scopeOf(ctx context.Context, op string, viewer identity.User) 
 // ListQuery selects users.
 type ListQuery struct {
 	Search string
+	// Status keeps one status: a live user's identity.UserStatus, or
+	// StatusDeleted for soft-deleted users ("" for everyone).
+	Status string
 	tenancy.PageRequest
 }
 
@@ -124,11 +133,14 @@ func (s *Service) ListUsers(ctx context.Context, viewer identity.User, q ListQue
 	if err != nil {
 		return nil, tenancy.PageInfo{}, err
 	}
+	uq, err := statusQuery(op, q.Status)
+	if err != nil {
+		return nil, tenancy.PageInfo{}, err
+	}
 	page, per := q.Normalize()
-	users, n, err := s.d.Users.ListUsers(ctx, ports.UserQuery{
-		Search: q.Search, Unscoped: sc.all, OrgIDs: sc.orgIDs(), IncludeDeleted: true,
-		Offset: (page - 1) * per, Limit: per,
-	})
+	uq.Search, uq.Unscoped, uq.OrgIDs, uq.IncludeDeleted = q.Search, sc.all, sc.orgIDs(), true
+	uq.Offset, uq.Limit = (page-1)*per, per
+	users, n, err := s.d.Users.ListUsers(ctx, uq)
 	if err != nil {
 		return nil, tenancy.PageInfo{}, fault.Wrap(op, fault.Internal, err)
 	}
@@ -144,9 +156,15 @@ func (s *Service) ListUsers(ctx context.Context, viewer identity.User, q ListQue
 	for _, m := range ms {
 		byUser[m.UserID] = append(byUser[m.UserID], m)
 	}
+	withMFA := map[string]bool{}
+	if s.d.Stats != nil && len(ids) > 0 {
+		if withMFA, err = s.d.Stats.UsersWithMFA(ctx, ids); err != nil {
+			return nil, tenancy.PageInfo{}, fault.Wrap(op, fault.Internal, err)
+		}
+	}
 	out := make([]UserEntry, len(users))
 	for i, u := range users {
-		out[i] = UserEntry{User: u, Memberships: byUser[u.ID]}
+		out[i] = UserEntry{User: u, Memberships: byUser[u.ID], MFA: withMFA[u.ID]}
 		if out[i].Memberships == nil {
 			out[i].Memberships = []org.Membership{}
 		}

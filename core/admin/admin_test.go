@@ -81,7 +81,7 @@ func newEnv(t *testing.T) *env {
 	o.t = ten
 	adm := admin.New(admin.Config{SupportEmail: "help@example.com"}, admin.Deps{
 		Tx: st, Users: st, Members: st, Passwords: st, Sessions: eph, Hasher: hasher, Audit: st, Mailer: rec,
-		Clock: clk, Random: system.Random{},
+		Clock: clk, Random: system.Random{}, Stats: st,
 	})
 	e := &env{adm: adm, ten: ten, acc: acc, store: st, mail: rec, src: audit.Source{IP: "192.0.2.9"}, users: map[string]identity.User{}}
 	for _, n := range []string{"root", "ann", "ada", "mel", "gus", "cross", "bea", "loner"} {

@@ -18,6 +18,7 @@ import (
 	"github.com/secuird/secuird/adapters/otp"
 	"github.com/secuird/secuird/adapters/passhash"
 	"github.com/secuird/secuird/adapters/passkey"
+	"github.com/secuird/secuird/adapters/passkey/passkeytest"
 	"github.com/secuird/secuird/adapters/redis"
 	"github.com/secuird/secuird/adapters/sqlstore"
 	"github.com/secuird/secuird/adapters/system"
@@ -447,7 +448,7 @@ func TestPasskeysAndAdminReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	ao, _ := virtualwebauthn.ParseAttestationOptions(string(ch.Options))
-	cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	cred := passkeytest.NewEC2Credential(t)
 	resp := virtualwebauthn.CreateAttestationResponse(vrp, auth, cred, *ao)
 	pk, err := e.svc.FinishRegistration(ctx, bob, ch.SessionToken, []byte(resp), "", e.src)
 	if err != nil || pk.Name != "Passkey" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
+	"github.com/secuird/secuird/adapters/passkey/passkeytest"
 	"github.com/secuird/secuird/core/identity"
 	"github.com/secuird/secuird/core/mfa"
 	"github.com/secuird/secuird/core/mfaflow"
@@ -26,7 +27,7 @@ func (e *env) addPasskey(t *testing.T, u identity.User) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := virtualwebauthn.CreateAttestationResponse(vrp, auth, virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2), *ao)
+	resp := virtualwebauthn.CreateAttestationResponse(vrp, auth, passkeytest.NewEC2Credential(t), *ao)
 	if _, err := e.svc.FinishRegistration(t.Context(), u, ch.SessionToken, []byte(resp), "", e.src); err != nil {
 		t.Fatal(err)
 	}

@@ -156,7 +156,7 @@ func (s *Service) record(ctx context.Context, src audit.Source, e audit.Entry) e
 }
 
 // securityLink is the emailed link to the security settings.
-func (s *Service) securityLink() string { return s.cfg.PublicURL + "/security" }
+func (s *Service) securityLink() string { return s.cfg.PublicURL + "/account/security" }
 
 // codeHash is the keyed hash under which a backup code is stored.
 func (s *Service) codeHash(userID, code string) string {

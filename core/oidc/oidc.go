@@ -52,6 +52,11 @@ const (
 	ScopeRoles         = "roles"
 	// ScopeOrgPrefix starts "org:<slug>", which scopes a login to one org.
 	ScopeOrgPrefix = "org:"
+	// ScopeOrganization asks the hosted flow to scope the login to one of
+	// the user's organizations, chosen by the user when there are several;
+	// the choice is added to the request as "org:<slug>" and the tokens
+	// carry org_id, org_slug, org_name and org_role.
+	ScopeOrganization = "organization"
 )
 
 // TokenFormat is the form of a client's access tokens.

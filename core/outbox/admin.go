@@ -41,3 +41,12 @@ func (s *Service) RetryFor(ctx context.Context, actor identity.User, id string) 
 	}
 	return s.Retry(ctx, id)
 }
+
+// GetFor is Get on behalf of a platform administrator: one message, its
+// secrets redacted.
+func (s *Service) GetFor(ctx context.Context, actor identity.User, id string) (message.Queued, error) {
+	if err := requireAdmin("outbox.Get", actor); err != nil {
+		return message.Queued{}, err
+	}
+	return s.Get(ctx, id)
+}

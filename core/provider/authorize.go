@@ -142,6 +142,8 @@ type Decision struct {
 	Step    Step
 	Request oidc.AuthRequest
 	Client  oidc.Client
+	// Orgs are the organizations to choose from (StepOrg).
+	Orgs []OrgChoice
 }
 
 // Next decides, for a request and the browser's SSO session (nil when
@@ -204,6 +206,13 @@ func (s *Service) Next(ctx context.Context, id string, sess *Session, src audit.
 		d.Step = StepLogin
 		return d, nil
 	}
+	// The organization scope: choose the organization before consent,
+	// so that the consent page names it.
+	od, stop, err := s.orgStep(ctx, d, u.ID, src)
+	if stop || err != nil {
+		return od, err
+	}
+	d, a = od, od.Request
 	need, err := s.needsConsent(ctx, c, a, u.ID)
 	if err != nil {
 		return Decision{}, err

@@ -344,6 +344,9 @@ type UserClaims struct {
 	// org:<slug> scopes when there are any.
 	Roles    []RoleClaim
 	HasRoles bool
+	// Org is the organization the login was scoped to (scope
+	// "organization"), or nil.
+	Org *OrgClaim
 }
 
 // RoleClaim is one entry of the "roles" claim.
@@ -385,6 +388,9 @@ func (s *Service) Claims(ctx context.Context, subject string, scopes []string) (
 		if out.Roles, err = s.roles(ctx, u.ID, oidc.OrgSlugs(scopes)); err != nil {
 			return UserClaims{}, fault.Wrap(op, fault.Unavailable, err)
 		}
+	}
+	if out.Org, err = s.orgClaim(ctx, u.ID, scopes); err != nil {
+		return UserClaims{}, fault.Wrap(op, fault.Unavailable, err)
 	}
 	return out, nil
 }

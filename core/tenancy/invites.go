@@ -137,6 +137,9 @@ type InviteInfo struct {
 	org.InviteSummary
 	// UserExists tells the page whether to offer sign-in or sign-up.
 	UserExists bool
+	// OrgLogoURL is the organization's logo for the invite page ("" for
+	// none).
+	OrgLogoURL string
 }
 
 // LookupInvite returns a pending invite by its token (public). NotFound
@@ -153,11 +156,19 @@ func (s *Service) LookupInvite(ctx context.Context, token string) (InviteInfo, e
 	if err != nil {
 		return InviteInfo{}, fault.Wrap(op, fault.Internal, err)
 	}
+	o, err := s.d.Orgs.OrgByID(ctx, inv.OrgID)
+	if err != nil {
+		// A pending invite of a deleted organization is no invite.
+		if fault.Is(err, fault.NotFound) {
+			return InviteInfo{}, errInviteNotFound(op)
+		}
+		return InviteInfo{}, fault.Wrap(op, fault.Internal, err)
+	}
 	_, err = s.d.Users.UserByEmail(ctx, inv.Email)
 	if err != nil && !fault.Is(err, fault.NotFound) {
 		return InviteInfo{}, fault.Wrap(op, fault.Internal, err)
 	}
-	return InviteInfo{InviteSummary: inv, UserExists: err == nil}, nil
+	return InviteInfo{InviteSummary: inv, UserExists: err == nil, OrgLogoURL: o.LogoURL}, nil
 }
 
 // SignUp is the new account's part of accepting an invite without a

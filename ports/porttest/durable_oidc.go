@@ -65,6 +65,14 @@ func RunOIDCStore(t *testing.T, open func(t *testing.T) OIDCStore) {
 		if !oidcSameClient(got, c) {
 			t.Errorf("client differs:\n got %+v\nwant %+v", got, c)
 		}
+		several, err := s.ClientsByClientIDs(t.Context(), []string{c.ClientID, "no-such-client"})
+		durOK(t, "ClientsByClientIDs", err)
+		if len(several) != 1 || several[0].ClientID != c.ClientID || several[0].Name != c.Name {
+			t.Errorf("ClientsByClientIDs = %+v", several)
+		}
+		if none, err := s.ClientsByClientIDs(t.Context(), nil); err != nil || len(none) != 0 {
+			t.Errorf("ClientsByClientIDs(nil) = %+v %v", none, err)
+		}
 		list, err := s.ClientsByOrg(t.Context(), "org-b")
 		durOK(t, "ClientsByOrg", err)
 		if len(list) != 0 {
@@ -88,6 +96,9 @@ func RunOIDCStore(t *testing.T, open func(t *testing.T) OIDCStore) {
 		durOK(t, "UpdateClient (delete)", err)
 		_, err = s.ClientByClientID(t.Context(), c.ClientID)
 		durWantKind(t, err, fault.NotFound)
+		if gone, err := s.ClientsByClientIDs(t.Context(), []string{c.ClientID}); err != nil || len(gone) != 0 {
+			t.Errorf("ClientsByClientIDs lists a deleted client: %+v %v", gone, err)
+		}
 		durWantKind(t, s.CreateClient(t.Context(), c), fault.Conflict)
 	})
 

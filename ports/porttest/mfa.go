@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/secuird/secuird/core/fault"
+	"github.com/secuird/secuird/core/identity"
 	"github.com/secuird/secuird/core/mfa"
 	"github.com/secuird/secuird/core/org"
 	"github.com/secuird/secuird/ports"
@@ -264,6 +265,26 @@ func RunMFAPolicyStore(t *testing.T, open func(t *testing.T) MFAStoreUnderTest) 
 		_, n, _ = s.ListMFACompliance(ctx, b.ID, ports.ComplianceQuery{})
 		if n != 1 {
 			t.Fatalf("org B lists %d records, want 1", n)
+		}
+		withUsers, n, err := s.ListMFAComplianceMembers(ctx, a.ID, ports.ComplianceQuery{Status: mfa.StatusInGrace, Offset: 1, Limit: 5})
+		if err != nil || n != 2 || len(withUsers) != 1 || withUsers[0].OrgID != a.ID || withUsers[0].Email == "" ||
+			(withUsers[0].UserID != u1.ID && withUsers[0].UserID != u2.ID && withUsers[0].UserID != u3.ID) {
+			t.Fatalf("ListMFAComplianceMembers = %+v, %d, %v", withUsers, n, err)
+		}
+		for _, u := range []identity.User{u1, u2, u3} {
+			if withUsers[0].UserID == u.ID && (withUsers[0].Email != u.Email || withUsers[0].FullName != u.FullName) {
+				t.Fatalf("ListMFAComplianceMembers user = %+v, want %+v", withUsers[0], u)
+			}
+		}
+		some, err := s.MFAComplianceOfUsers(ctx, a.ID, []string{u1.ID, u2.ID, "00000000-0000-4000-8000-000000000000"})
+		if err != nil || len(some) != 2 || some[u1.ID].Status != mfa.StatusInGrace || some[u2.ID].Status != mfa.StatusCompliant {
+			t.Fatalf("MFAComplianceOfUsers = %+v, %v", some, err)
+		}
+		if none, err := s.MFAComplianceOfUsers(ctx, a.ID, nil); err != nil || len(none) != 0 {
+			t.Fatalf("MFAComplianceOfUsers(none) = %+v, %v", none, err)
+		}
+		if other, err := s.MFAComplianceOfUsers(ctx, b.ID, []string{u2.ID, u3.ID}); err != nil || len(other) != 0 {
+			t.Fatalf("MFAComplianceOfUsers of another organization = %+v, %v", other, err)
 		}
 		mine, err := s.UserMFACompliance(ctx, u1.ID)
 		if err != nil || len(mine) != 2 {

@@ -1,24 +1,22 @@
-// Drives the hosted OIDC login in Chromium with a DevTools virtual
-// authenticator: registers a passkey through the REST API (in the page),
-// then signs in with the password and the passkey button of the
-// second-step page. Prints the authorization response URL.
-// Env: SECUIRD_URL, SECUIRD_TOKEN (a session of the user), AUTH_URL,
-// EMAIL, PASSWORD, REDIRECT (the RP's redirect URI prefix), CHROMIUM.
-import { chromium } from "playwright-core";
+// The hosted OIDC sign-in with a second-factor passkey, in Chromium with a
+// DevTools virtual authenticator: registers a passkey through the REST API
+// (in the page), then signs in with the password and the passkey button
+// of the second-step page. Prints the authorization response URL as
+// "REDIRECT <url>" for the Go test to redeem.
+// Env (besides lib.mjs's): SECUIRD_TOKEN (a session of the user),
+// AUTH_URL, EMAIL, PASSWORD, REDIRECT (the RP's redirect URI prefix).
+import { base, check, clickToRP, env, scenario, signIn } from "./lib.mjs";
 
-const env = process.env;
-const browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ["--no-sandbox"] });
-try {
-  const page = await browser.newPage();
+await scenario(async ({ page }) => {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("WebAuthn.enable");
   await cdp.send("WebAuthn.addVirtualAuthenticator", {
     options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
       isUserVerified: true, automaticPresenceSimulation: true },
   });
-  // Register a passkey for the user (no hosted enrolment page yet).
-  // A page of the origin without the hosted pages' CSP (which allows no fetch).
-  await page.goto(env.SECUIRD_URL + "/static/secuird.css");
+  // Register a passkey for the user from a page of the origin without the
+  // hosted pages' CSP (which allows no fetch there).
+  await page.goto(base + "/static/secuird.css");
   await page.evaluate(async (token) => {
     const b = (s) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4)), (c) => c.charCodeAt(0)).buffer;
     const u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -36,12 +34,9 @@ try {
   }, env.SECUIRD_TOKEN);
 
   await page.goto(env.AUTH_URL);
-  await page.fill("#email", env.EMAIL);
-  await page.fill("#password", env.PASSWORD);
-  await Promise.all([page.waitForURL((u) => u.pathname === "/oidc/login"), page.click("button[type=submit]")]);
-  const done = page.waitForRequest((r) => r.url().startsWith(env.REDIRECT), { timeout: 15000 });
-  await page.click("[data-passkey-begin]");
-  console.log((await done).url());
-} finally {
-  await browser.close();
-}
+  await signIn(page, env.EMAIL, env.PASSWORD);
+  const button = page.locator("[data-passkey-begin]");
+  check(await button.count() === 1, "no passkey button on the second step: " + page.url());
+  // The RP is not running: the redirect to it is the answer.
+  console.log("REDIRECT " + await clickToRP(page, button, env.REDIRECT));
+});

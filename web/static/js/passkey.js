@@ -1,9 +1,21 @@
-// Secuird hosted pages: the passkey step of a sign-in and adding a
-// passkey on the security page. No framework, no
-// inline script (the pages' CSP allows scripts from this origin only).
-// A button with data-passkey-begin starts the ceremony: the options come
-// from the JSON endpoint named by the attribute, the browser signs, and the
-// assertion goes into the enclosing form, which is submitted.
+// Secuird hosted pages: passkeys. No framework, no inline script (the
+// pages' CSP allows scripts from this origin only).
+//
+// - Sign-in page: a form with data-passkey-login="<options URL>" signs in
+//   without a password. Its [data-passkey-signin] button asks for any
+//   passkey of this site (discoverable credentials: no email needed); with
+//   data-passkey-conditional the page also offers passkeys in the email
+//   field's autofill (conditional mediation), when the browser can. The
+//   autofill request is aborted when the password form is submitted or the
+//   button is used, so that only one ceremony runs.
+// - Second step: a button with data-passkey-begin="<options URL>" signs the
+//   pending login's challenge.
+// - Security page: a button with data-passkey-register="<options URL>"
+//   adds a passkey.
+// In every case the result goes into the enclosing form (fields
+// credential and session_token), which is submitted. Messages come from
+// the form's data-msg-unsupported and data-msg-failed (translated by the
+// page), with English fallbacks.
 (function () {
   "use strict";
 
@@ -21,15 +33,52 @@
     return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
+  function message(form, name, fallback) {
+    return (form && form.getAttribute("data-msg-" + name)) || fallback;
+  }
+
   function showError(form, msg) {
     var el = form.querySelector("[data-passkey-error]");
     if (el) { el.textContent = msg; el.hidden = false; }
   }
 
+  function supported() {
+    return !!(window.PublicKeyCredential && navigator.credentials);
+  }
+
+  // assertionJSON is a login assertion in the server's JSON form.
+  function assertionJSON(cred) {
+    var r = cred.response;
+    return JSON.stringify({
+      id: cred.id, rawId: bufToB64url(cred.rawId), type: cred.type,
+      response: {
+        authenticatorData: bufToB64url(r.authenticatorData),
+        clientDataJSON: bufToB64url(r.clientDataJSON),
+        signature: bufToB64url(r.signature),
+        userHandle: r.userHandle ? bufToB64url(r.userHandle) : null
+      }
+    });
+  }
+
+  // requestOptions decodes the server's assertion options.
+  function requestOptions(opts) {
+    var pk = opts.publicKey;
+    pk.challenge = b64urlToBuf(pk.challenge);
+    (pk.allowCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
+    return pk;
+  }
+
+  function submitAssertion(form, opts, cred) {
+    form.elements.credential.value = assertionJSON(cred);
+    form.elements.session_token.value = opts.session_token;
+    form.submit();
+  }
+
+  // Second step of a password login (the pending login's passkey).
   async function run(button) {
     var form = button.form;
-    if (!window.PublicKeyCredential || !navigator.credentials) {
-      showError(form, "This browser does not support passkeys.");
+    if (!supported()) {
+      showError(form, message(form, "unsupported", "This browser does not support passkeys."));
       return;
     }
     button.disabled = true;
@@ -41,26 +90,115 @@
       });
       if (!resp.ok) { throw new Error("begin failed"); }
       var opts = await resp.json();
-      var pk = opts.publicKey;
-      pk.challenge = b64urlToBuf(pk.challenge);
-      (pk.allowCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
-      var cred = await navigator.credentials.get({ publicKey: pk });
-      var r = cred.response;
-      form.elements.credential.value = JSON.stringify({
-        id: cred.id, rawId: bufToB64url(cred.rawId), type: cred.type,
-        response: {
-          authenticatorData: bufToB64url(r.authenticatorData),
-          clientDataJSON: bufToB64url(r.clientDataJSON),
-          signature: bufToB64url(r.signature),
-          userHandle: r.userHandle ? bufToB64url(r.userHandle) : null
-        }
-      });
-      form.elements.session_token.value = opts.session_token;
-      form.submit();
+      var cred = await navigator.credentials.get({ publicKey: requestOptions(opts) });
+      submitAssertion(form, opts, cred);
     } catch (e) {
       button.disabled = false;
-      showError(form, "The passkey was not accepted. Try again or use a code.");
+      showError(form, message(form, "failed", "The passkey was not accepted. Try again or use a code."));
     }
+  }
+
+  // beginLogin fetches the options of a passwordless sign-in.
+  async function beginLogin(form, conditional) {
+    var body = new URLSearchParams({ csrf_token: form.elements.csrf_token.value });
+    if (conditional) { body.set("conditional", "1"); }
+    var resp = await fetch(form.getAttribute("data-passkey-login"), {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: body
+    });
+    if (!resp.ok) { throw new Error("begin failed"); }
+    return resp.json();
+  }
+
+  // The running autofill (conditional) request of the sign-in page.
+  var conditional = null;
+
+  function abortConditional() {
+    if (conditional) {
+      conditional.abort();
+      conditional = null;
+    }
+  }
+
+  // Passwordless sign-in from the button: any passkey of this site.
+  async function signIn(form, button) {
+    abortConditional();
+    if (!supported()) {
+      showError(form, message(form, "unsupported", "This browser does not support passkeys."));
+      return;
+    }
+    button.disabled = true;
+    try {
+      var opts = await beginLogin(form, false);
+      var cred = await navigator.credentials.get({ publicKey: requestOptions(opts) });
+      submitAssertion(form, opts, cred);
+    } catch (e) {
+      button.disabled = false;
+      showError(form, message(form, "failed", "The passkey was not accepted. Try again."));
+    }
+  }
+
+  // Passkeys in the email field's autofill. Quietly does nothing when the
+  // browser cannot, and stops when aborted.
+  async function startConditional(form) {
+    if (!supported() || typeof PublicKeyCredential.isConditionalMediationAvailable !== "function") { return; }
+    var ctl = new AbortController();
+    conditional = ctl;
+    try {
+      if (!(await PublicKeyCredential.isConditionalMediationAvailable()) || ctl.signal.aborted) { return; }
+      var opts = await beginLogin(form, true);
+      if (ctl.signal.aborted) { return; }
+      var cred = await navigator.credentials.get({ mediation: "conditional", publicKey: requestOptions(opts), signal: ctl.signal });
+      if (ctl.signal.aborted || !cred) { return; }
+      conditional = null;
+      submitAssertion(form, opts, cred);
+    } catch (e) {
+      if (!ctl.signal.aborted && e && e.name !== "AbortError" && e.name !== "NotAllowedError") {
+        showError(form, message(form, "failed", "The passkey was not accepted. Try again."));
+      }
+    }
+  }
+
+  // The autofill request starts when the user reaches for the email
+  // field (a pointer on it), or by itself shortly after the page loads,
+  // unless the user has started typing an email by then; typing a
+  // password, submitting the password form or using the passkey button
+  // ends it. (A virtual authenticator in automated tests answers an
+  // autofill request at once, as if the user had picked a passkey: the
+  // delay keeps a scripted password sign-in on the password path.)
+  var autofillTimer = null, autofillDone = false;
+
+  function stopAutofill() {
+    autofillDone = true;
+    if (autofillTimer) { clearTimeout(autofillTimer); autofillTimer = null; }
+    abortConditional();
+  }
+
+  function armAutofill(form) {
+    var pw = document.querySelector("[data-login-form]");
+    var email = pw && pw.elements.email;
+    var start = function () {
+      if (autofillDone) { return; }
+      autofillDone = true;
+      if (autofillTimer) { clearTimeout(autofillTimer); autofillTimer = null; }
+      startConditional(form);
+    };
+    if (pw) {
+      pw.addEventListener("submit", stopAutofill);
+      if (pw.elements.password) {
+        pw.elements.password.addEventListener("input", stopAutofill);
+        pw.elements.password.addEventListener("focus", stopAutofill);
+      }
+    }
+    if (email) {
+      email.addEventListener("pointerdown", start);
+      email.addEventListener("input", function () {
+        // Typing before the request started: the user chose the password path.
+        if (!conditional && autofillTimer) { clearTimeout(autofillTimer); autofillTimer = null; autofillDone = true; }
+      });
+    }
+    autofillTimer = setTimeout(start, 1500);
   }
 
   // register adds a passkey: the options come from the endpoint named by
@@ -68,8 +206,8 @@
   // attestation goes into the enclosing form, which is submitted.
   async function register(button) {
     var form = button.form;
-    if (!window.PublicKeyCredential || !navigator.credentials) {
-      showError(form, "This browser does not support passkeys.");
+    if (!supported()) {
+      showError(form, message(form, "unsupported", "This browser does not support passkeys."));
       return;
     }
     button.disabled = true;
@@ -95,7 +233,7 @@
       form.submit();
     } catch (e) {
       button.disabled = false;
-      showError(form, "The passkey was not added. Try again.");
+      showError(form, message(form, "failed", "The passkey was not added. Try again."));
     }
   }
 
@@ -105,6 +243,12 @@
     });
     document.querySelectorAll("[data-passkey-register]").forEach(function (b) {
       b.addEventListener("click", function (ev) { ev.preventDefault(); register(b); });
+    });
+    document.querySelectorAll("form[data-passkey-login]").forEach(function (form) {
+      form.querySelectorAll("[data-passkey-signin]").forEach(function (b) {
+        b.addEventListener("click", function (ev) { ev.preventDefault(); stopAutofill(); signIn(form, b); });
+      });
+      if (form.hasAttribute("data-passkey-conditional")) { armAutofill(form); }
     });
   });
 })();
