@@ -13,6 +13,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/secuird/secuird/app"
 	"github.com/secuird/secuird/core/oidc"
 	"github.com/secuird/secuird/core/provider"
 )
@@ -192,10 +193,12 @@ func TestBrowserOtherTenant(t *testing.T) {
 }
 
 // TestBrowserLanguage is scenario (f): Accept-Language de and the
-// language switch give the German pages.
+// language switch give the German pages. The server has a light brand
+// colour, so the accessibility check also covers the design system's
+// derived text colours (black on a light brand, darkened brand links).
 func TestBrowserLanguage(t *testing.T) {
 	t.Parallel()
-	s := startBrowserServer(t)
+	s := startBrowserServer(t, func(c *app.Config) { c.Brand.PrimaryColor = "#f5c400" })
 	runScenario(t, s, "language.mjs", "EMAIL="+bobEmail, "PASSWORD="+bobPassword)
 }
 

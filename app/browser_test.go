@@ -28,8 +28,9 @@ func browserTool(t *testing.T) (chromium, dir string) {
 	dir, _ = filepath.Abs(filepath.Join("testdata", "browser"))
 	chromium = os.Getenv("CHROMIUM")
 	if chromium == "" {
-		chromium, _ = exec.LookPath("chromium")
+		chromium = "chromium"
 	}
+	chromium, _ = exec.LookPath(chromium)
 	_, nodeErr := exec.LookPath("node")
 	_, pwErr := os.Stat(filepath.Join(dir, "node_modules", "playwright-core"))
 	_, axeErr := os.Stat(filepath.Join(dir, "node_modules", "axe-core"))

@@ -341,7 +341,7 @@ func (h *handlers) mountSecurityPages(app *fiber.App, auth, anySession fiber.Han
 	if h.d.MFA == nil {
 		return
 	}
-	lim := h.uiLimit("security-pages", h.d.Limits.Login)
+	lim := h.pageLimit("security-pages", h.d.Limits.Login)
 	app.Get("/account/security", anySession, h.securityGet)
 	app.Post("/account/security/totp/enroll", anySession, lim, h.totpEnrollPage)
 	app.Post("/account/security/totp/confirm", anySession, lim, h.totpConfirmPage)

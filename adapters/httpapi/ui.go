@@ -15,7 +15,9 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/secuird/secuird/adapters/i18n"
 	"github.com/secuird/secuird/core/account"
 	"github.com/secuird/secuird/core/identity"
+	"github.com/secuird/secuird/core/throttle"
 	"github.com/secuird/secuird/web"
 )
 
@@ -742,4 +745,34 @@ func (p *pages) errorPage(c *fiber.Ctx, status int, msg string) error {
 		return err
 	}
 	return writePage(c, status, body, false)
+}
+
+// pageLimit is rateLimit for pages: the same per-IP counters (scope and
+// key) as the REST route, but a refusal is the error page (429, with
+// Retry-After) instead of the JSON envelope. A failing counter store
+// refuses the request (fail closed).
+func (h *handlers) pageLimit(scope string, rules []throttle.Rule) fiber.Handler {
+	if h.d.Limiter == nil || len(rules) == 0 {
+		return func(c *fiber.Ctx) error { return c.Next() }
+	}
+	for _, r := range rules {
+		if r.Limit <= 0 || r.Window <= 0 {
+			panic("httpapi: rate limit " + scope + " has an invalid rule " + r.String())
+		}
+	}
+	rules = slices.Clone(rules)
+	prefix := rateLimitKeyPrefix + scope + ":"
+	return func(c *fiber.Ctx) error {
+		d, err := h.d.Limiter.Check(c.UserContext(), prefix+rateLimitSubject(clientIP(c)), rules...)
+		if err != nil {
+			logger(c).Error("rate limit store failed", "scope", scope, "error", err.Error())
+			return h.uiError(c, fiber.StatusServiceUnavailable, "common.error.unavailable")
+		}
+		setRateLimitHeaders(c, d)
+		if !d.Allowed {
+			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(ceilSeconds(d.RetryAfter, 1), 10))
+			return h.uiError(c, fiber.StatusTooManyRequests, "common.error.rate_limited")
+		}
+		return c.Next()
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/secuird/secuird/adapters/i18n"
 	"github.com/secuird/secuird/core/account"
 	"github.com/secuird/secuird/core/fault"
-	"github.com/secuird/secuird/core/throttle"
 )
 
 // Account page names (web/templates/pages/account_*.html).
@@ -60,8 +59,8 @@ func (h *handlers) accountPage(c *fiber.Ctx, titleKey string, view any) *page {
 // and the redirects from the old /security paths.
 func (h *handlers) mountAccountPages(app *fiber.App) {
 	auth, anySession := h.uiAuth, h.uiAuthAny
-	mail := h.uiLimit("resend-verification", h.d.Limits.Default)
-	pw := h.uiLimit("account-password", h.d.Limits.Login)
+	mail := h.pageLimit("resend-verification", h.d.Limits.Default)
+	pw := h.pageLimit("account-password", h.d.Limits.Login)
 	app.Get("/account", auth, h.profilePage)
 	app.Post("/account/profile", auth, h.profileSubmit)
 	app.Post("/account/verify-email", auth, mail, h.resendVerificationSubmit)
@@ -84,28 +83,6 @@ func (h *handlers) mountAccountPages(app *fiber.App) {
 	app.Get("/account/activity", auth, h.activityPage)
 
 	h.mountSecurityPages(app, auth, anySession)
-}
-
-// uiLimit is rateLimit for the hosted pages: a refused request gets the
-// error page (429) instead of the REST envelope.
-func (h *handlers) uiLimit(scope string, rules []throttle.Rule) fiber.Handler {
-	l := h.d.Limiter
-	if l == nil || len(rules) == 0 {
-		return func(c *fiber.Ctx) error { return c.Next() }
-	}
-	prefix := rateLimitKeyPrefix + "ui-" + scope + ":"
-	return func(c *fiber.Ctx) error {
-		d, err := l.Check(c.UserContext(), prefix+rateLimitSubject(clientIP(c)), rules...)
-		if err != nil {
-			logger(c).Error("hosted page rate limit", "error", err.Error())
-			return h.uiError(c, fiber.StatusServiceUnavailable, "common.error.unavailable")
-		}
-		setRateLimitHeaders(c, d)
-		if !d.Allowed {
-			return h.uiError(c, fiber.StatusTooManyRequests, "common.error.rate_limited")
-		}
-		return c.Next()
-	}
 }
 
 // coreTextKeys maps the core's user-facing messages (English, from

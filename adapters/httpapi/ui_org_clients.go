@@ -201,6 +201,10 @@ func (v orgClientFormView) CanRotate() bool {
 func (h *handlers) showClientForm(c *fiber.Ctx, v orgClientFormView, status int) error {
 	v.Org = orgOf(c)
 	v.Types, v.Grants = clientTypeChoices, clientGrantChoices
+	if m := oidc.AuthMethod(v.Form.Type); m == oidc.AuthPrivateKeyJWT {
+		// Set up through the REST API (with its key set): kept as it is.
+		v.Types = append(slices.Clone(clientTypeChoices), m)
+	}
 	v.Formats = []oidc.TokenFormat{oidc.TokenJWT, oidc.TokenOpaque}
 	v.Consent = []oidc.ConsentMode{oidc.ConsentExplicit, oidc.ConsentFirstParty}
 	title := "org.clients.new_title"

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +37,7 @@ const selfMaxToken = 256
 // Every POST is CSRF-checked and counted under the same rate-limit scope
 // as its REST twin, so the pages add no budget to the API's.
 func (h *handlers) mountSelfServicePages(app *fiber.App) {
-	lim := func(scope string, rules []throttle.Rule) fiber.Handler { return h.selfLimit(scope, rules) }
+	lim := func(scope string, rules []throttle.Rule) fiber.Handler { return h.pageLimit(scope, rules) }
 	l := h.d.Limits
 
 	app.Get("/register", h.selfRegisterPage)
@@ -59,36 +58,6 @@ func (h *handlers) mountSelfServicePages(app *fiber.App) {
 		app.Post("/invite/accept", lim("invite-accept", l.Default), h.uiAuth, h.selfInviteAccept)
 		app.Post("/invite/decline", lim("invite-accept", l.Default), h.uiAuth, h.selfInviteDecline)
 		app.Post("/invite/register", lim("invite-accept", l.Default), h.selfSession, h.uiForm, h.selfInviteRegister)
-	}
-}
-
-// selfLimit is rateLimit for pages: the same per-IP counters (scope and
-// key) as the REST route, but a refusal is the error page (429, with
-// Retry-After) instead of the JSON envelope. A failing counter store
-// refuses the request (fail closed).
-func (h *handlers) selfLimit(scope string, rules []throttle.Rule) fiber.Handler {
-	if h.d.Limiter == nil || len(rules) == 0 {
-		return func(c *fiber.Ctx) error { return c.Next() }
-	}
-	for _, r := range rules {
-		if r.Limit <= 0 || r.Window <= 0 {
-			panic("httpapi: rate limit " + scope + " has an invalid rule " + r.String())
-		}
-	}
-	rules = slices.Clone(rules)
-	prefix := rateLimitKeyPrefix + scope + ":"
-	return func(c *fiber.Ctx) error {
-		d, err := h.d.Limiter.Check(c.UserContext(), prefix+rateLimitSubject(clientIP(c)), rules...)
-		if err != nil {
-			logger(c).Error("rate limit store failed", "scope", scope, "error", err.Error())
-			return h.uiError(c, fiber.StatusServiceUnavailable, "common.error.unavailable")
-		}
-		setRateLimitHeaders(c, d)
-		if !d.Allowed {
-			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(ceilSeconds(d.RetryAfter, 1), 10))
-			return h.uiError(c, fiber.StatusTooManyRequests, "common.error.rate_limited")
-		}
-		return c.Next()
 	}
 }
 

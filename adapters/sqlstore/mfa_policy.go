@@ -250,7 +250,7 @@ func (s *Store) MFAComplianceOfUsers(ctx context.Context, orgID string, userIDs 
 	}
 	var rows []complianceRow
 	err := s.reader(ctx).NewSelect().Model(&rows).Where("mpc.organization_id = ?", orgID).
-		Where("mpc.user_id IN (?)", bun.In(userIDs)).Scan(ctx)
+		Where("mpc.user_id IN (?)", bun.List(userIDs)).Scan(ctx)
 	if err != nil {
 		return nil, translate(op, err)
 	}
