@@ -38,9 +38,11 @@ func seedClients(orgID func(slug string) string) []provider.ImportClient {
 	}
 }
 
-// seedOIDCClients creates the seeded clients that do not exist yet.
+// seedOIDCClients creates the seeded clients that do not exist yet;
+// soft-deleted ones count as existing (they stay deleted).
 func (a *App) seedOIDCClients(ctx context.Context, w io.Writer, orgID func(slug string) string) error {
-	created, err := a.Provider.ImportClients(ctx, seedClients(orgID))
+	clients := seedClients(orgID)
+	created, err := a.Provider.ImportClients(ctx, clients)
 	if err != nil {
 		return fmt.Errorf("seed oidc clients: %w", err)
 	}
@@ -48,10 +50,25 @@ func (a *App) seedOIDCClients(ctx context.Context, w io.Writer, orgID func(slug 
 	for _, id := range created {
 		done[id] = true
 	}
-	for _, c := range seedClients(orgID) {
+	ids := make([]string, len(clients))
+	for i, c := range clients {
+		ids[i] = c.ClientID
+	}
+	found, err := a.store.ClientsByClientIDs(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("seed oidc clients: %w", err)
+	}
+	notDeleted := map[string]bool{}
+	for _, c := range found {
+		notDeleted[c.ClientID] = true
+	}
+	for _, c := range clients {
 		state := "exists"
-		if done[c.ClientID] {
+		switch {
+		case done[c.ClientID]:
 			state = "created"
+		case !notDeleted[c.ClientID]:
+			state = "exists (deleted)"
 		}
 		fmt.Fprintf(w, "client %-26s %s\n", c.ClientID, state)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/secuird/secuird/core/org"
 	"github.com/secuird/secuird/core/tenancy"
@@ -41,18 +42,28 @@ var seedOrgs = []tenancy.ProvisionOrgInput{
 }
 
 // seedOrganizations creates the seed organizations and memberships
-// (idempotent: existing organizations and memberships are skipped).
+// (idempotent: existing organizations and memberships are skipped; a
+// soft-deleted organization, or a soft-deleted account's membership, is
+// not recreated).
 func (a *App) seedOrganizations(ctx context.Context, w io.Writer) error {
 	for _, in := range seedOrgs {
 		res, err := a.Tenancy.ProvisionOrg(ctx, in)
 		if err != nil {
 			return fmt.Errorf("seed organization %s: %w", in.Slug, err)
 		}
+		if res.Org.DeletedAt != nil {
+			fmt.Fprintf(w, "org  %-28s exists (deleted)\n", in.Slug)
+			continue
+		}
 		state := "exists"
 		if res.Created {
 			state = "created"
 		}
-		fmt.Fprintf(w, "org  %-28s %s (%d memberships added)\n", in.Slug, state, len(res.Added))
+		fmt.Fprintf(w, "org  %-28s %s (%d memberships added", in.Slug, state, len(res.Added))
+		if len(res.Skipped) > 0 {
+			fmt.Fprintf(w, "; skipped deleted accounts: %s", strings.Join(res.Skipped, ", "))
+		}
+		fmt.Fprintln(w, ")")
 	}
 	return nil
 }

@@ -33,19 +33,22 @@ var seedUsers = []seedUser{
 // email-verified and with a password; only superadmin@acme-corp.com is a
 // platform admin; then the organizations and memberships (orgs_seed.go)
 // and the OIDC clients.
-// It is idempotent: existing accounts, organizations and memberships are
-// skipped.
+// It is idempotent: existing accounts, organizations, memberships and
+// clients are skipped, soft-deleted ones included (they stay deleted).
 func (a *App) Seed(ctx context.Context, w io.Writer) error {
 	for _, su := range seedUsers {
-		_, created, err := a.Accounts.Provision(ctx, account.ProvisionInput{
+		u, created, err := a.Accounts.Provision(ctx, account.ProvisionInput{
 			Email: su.email, FullName: su.name, Password: su.password, EmailVerified: true, PlatformAdmin: su.platformAdmin,
 		})
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", su.email, err)
 		}
 		state := "exists"
-		if created {
+		switch {
+		case created:
 			state = "created"
+		case u.DeletedAt != nil:
+			state = "exists (deleted)"
 		}
 		fmt.Fprintf(w, "user %-28s %s\n", su.email, state)
 	}

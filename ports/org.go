@@ -20,6 +20,10 @@ type OrgStore interface {
 	OrgByID(ctx context.Context, id string) (org.Organization, error)
 	// OrgBySlug returns the live organization with that slug. NotFound otherwise.
 	OrgBySlug(ctx context.Context, slug string) (org.Organization, error)
+	// OrgBySlugAny returns the organization with that slug, deleted or
+	// not: the live one when there is one, otherwise the most recently
+	// deleted. NotFound when no organization has had the slug.
+	OrgBySlugAny(ctx context.Context, slug string) (org.Organization, error)
 	// UpdateOrg applies fn to the live organization in one transaction and
 	// stores the result (ID and CreatedAt cannot change). fn may be
 	// retried, so it must be pure. NotFound when absent or deleted;

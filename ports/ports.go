@@ -62,6 +62,10 @@ type UserStore interface {
 	ClaimFirstUser(ctx context.Context, userID string, at time.Time) (bool, error)
 	// UserByIDAny returns a user, deleted or not. NotFound when absent.
 	UserByIDAny(ctx context.Context, id string) (identity.User, error)
+	// UserByEmailAny returns the user with that (case-folded) email,
+	// deleted or not: the live one when there is one, otherwise the most
+	// recently deleted. NotFound when no user has had the email.
+	UserByEmailAny(ctx context.Context, email string) (identity.User, error)
 	// ListUsers returns one page of users matching q, ordered by email
 	// (then ID), and the total number of matches.
 	ListUsers(ctx context.Context, q UserQuery) ([]identity.User, int, error)

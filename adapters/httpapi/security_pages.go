@@ -243,13 +243,17 @@ func reauthNext(raw string) string {
 // or a code from the authenticator app).
 func (h *handlers) reauthPage(c *fiber.Ctx) error {
 	p := uiPrincipal(c)
+	post := c.Method() == fiber.MethodPost
 	next := reauthNext(strings.Clone(c.Query("next")))
-	if c.Method() == fiber.MethodPost {
+	if post {
 		next = reauthNext(strings.Clone(c.FormValue("next")))
 	}
 	st, _ := h.d.MFA.StatusTOTP(c.UserContext(), p.User.ID)
 	view := reauthView{Next: next, HasTOTP: st.Enabled}
-	if c.Method() == fiber.MethodGet {
+	// Only a POST (CSRF-checked and rate limited) checks a password: the
+	// GET route also answers HEAD, and FormValue reads the query too, so
+	// "anything but GET" let HEAD ?password= guess without either.
+	if !post {
 		return h.sendPage(c, fiber.StatusOK, pageReauth, h.accountPage(c, "security.reauth.title", view))
 	}
 	_, err := h.d.Accounts.Reauthenticate(c.UserContext(), p, account.ReauthInput{Password: c.FormValue("password"),
@@ -348,7 +352,9 @@ func (h *handlers) mountSecurityPages(app *fiber.App, auth, anySession fiber.Han
 	app.Post("/account/security/totp/disable", auth, lim, h.totpDisablePage)
 	app.Post("/account/security/totp/backup-codes", auth, lim, h.backupCodesPage)
 	app.Get("/account/reauth", auth, h.reauthPage)
-	app.Post("/account/reauth", auth, lim, h.reauthPage)
+	// The step-up shares the REST re-authentication's counter (one budget
+	// for guessing the password, whichever door is used).
+	app.Post("/account/reauth", auth, lim, h.pageLimit("reauthenticate", h.d.Limits.Login), h.reauthPage)
 	app.Post("/account/security/passkeys/begin", anySession, lim, h.passkeyRegisterBegin)
 	app.Post("/account/security/passkeys", anySession, lim, h.passkeyRegisterFinish)
 	app.Post("/account/security/passkeys/:id/rename", auth, lim, h.passkeyRenamePage)

@@ -85,91 +85,6 @@ func (h *handlers) mountAccountPages(app *fiber.App) {
 	h.mountSecurityPages(app, auth, anySession)
 }
 
-// coreTextKeys maps the core's user-facing messages (English, from
-// fault.Error.Msg and field problems) to catalogue keys, so the pages show
-// them in the reader's language.
-var coreTextKeys = map[string]string{ //nolint:gosec // messages mapped to catalogue keys, no credentials
-	"Current password is required":                  "account.error.current_required",
-	"Current password is incorrect":                 "account.error.current_wrong",
-	"Password is required":                          "account.error.password_required",
-	"Password is incorrect":                         "account.error.password_wrong",
-	"Password or code is required":                  "security.reauth.error.required",
-	"Password must be at least 8 characters":        "account.error.password_short",
-	"Password must be at most 128 characters":       "account.error.password_long",
-	"Passwords do not match":                        "account.error.password_mismatch",
-	"New password must differ from the current one": "account.error.password_same",
-	"This password is too easy to guess because it contains your email address or name; choose something else":                          "account.error.password_personal",
-	"This password is too easy to guess: keyboard patterns, sequences, repeats and dates are tried early; add more words or characters": "account.error.password_pattern",
-	"This password is too common or easy to guess; add more words or characters":                                                        "account.error.password_common",
-	"Must be at most 255 characters":                                                        "account.error.too_long",
-	"Must be at most 2000 characters":                                                       "account.error.too_long",
-	"Must not contain control characters":                                                   "account.error.control_chars",
-	"Must be an http(s) URL of at most 2048 characters":                                     "account.error.url",
-	"Name is required":                                                                      "account.error.name_required",
-	"Slug is required":                                                                      "account.error.slug_required",
-	"Must be 2-63 characters":                                                               "account.error.slug_length",
-	"Must start and end with a letter or digit":                                             "account.error.slug_ends",
-	"Must not contain consecutive hyphens":                                                  "account.error.slug_hyphens",
-	"Use lower-case letters, digits and hyphens only":                                       "account.error.slug_chars",
-	"This slug is taken":                                                                    "account.error.slug_taken",
-	"An organization with this slug already exists":                                         "account.error.slug_taken",
-	"You are already a member of this organization":                                         "account.orgs.error.already_member",
-	"This invitation is for another email address, or yours is not verified yet":            "account.orgs.error.email_mismatch",
-	"This passkey is your only way to sign in; set a password or add another passkey first": "security.passkey.error.last_method",
-	"An organization you belong to requires a passkey; add another one first":               "security.passkey.error.org_requires",
-}
-
-// coreCodeKeys maps the core's machine codes to catalogue keys.
-var coreCodeKeys = map[string]string{
-	"USER_IS_SOLE_OWNER": "account.delete.error.sole_owner",
-	"EMAIL_MISMATCH":     "account.orgs.error.email_mismatch",
-}
-
-// coreKey is the catalogue key for a core error: by code, by message,
-// else the kind's generic text.
-func coreKey(err error) string {
-	fe := fault.As(err)
-	if fe == nil {
-		return "common.error.unavailable"
-	}
-	if k, ok := coreCodeKeys[fe.Code]; ok {
-		return k
-	}
-	if k, ok := coreTextKeys[fe.Msg]; ok {
-		return k
-	}
-	switch fe.Kind {
-	case fault.RateLimited:
-		return "common.error.rate_limited"
-	case fault.Forbidden:
-		return "common.error.forbidden"
-	case fault.Invalid, fault.Conflict:
-		return "common.error.invalid"
-	}
-	return "common.error.unavailable"
-}
-
-// fieldKeys turns the core's per-field problems into catalogue keys (the
-// first problem of each field).
-func fieldKeys(err error) map[string]string {
-	out := map[string]string{}
-	fe := fault.As(err)
-	if fe == nil {
-		return out
-	}
-	for f, msgs := range fe.Fields {
-		if len(msgs) == 0 {
-			continue
-		}
-		if k, ok := coreTextKeys[msgs[0]]; ok {
-			out[f] = k
-		} else {
-			out[f] = "account.error.field_invalid"
-		}
-	}
-	return out
-}
-
 // accountFail answers a failed account action: NotFound is the not-found
 // page; an internal failure is logged; anything else returns to back with
 // the error as a flash message.
@@ -181,7 +96,7 @@ func (h *handlers) accountFail(c *fiber.Ctx, back, where string, err error) erro
 	case fe.Kind == fault.NotFound:
 		return h.uiNotFound(c)
 	}
-	return h.redirectFlash(c, back, "error", coreKey(err))
+	return h.redirectFlash(c, back, "error", coreFlashKey(err))
 }
 
 // uiStepUp sends the browser to the re-authentication form when the
@@ -243,7 +158,7 @@ func (h *handlers) profileSubmit(c *fiber.Ctx) error {
 	name, avatar := strings.Clone(c.FormValue("full_name")), strings.Clone(c.FormValue("avatar_url"))
 	_, err := h.d.Accounts.UpdateProfile(c.UserContext(), p, account.ProfileInput{FullName: &name, AvatarURL: &avatar}, requestSource(c))
 	if fault.Is(err, fault.Invalid) {
-		return h.renderProfile(c, p, &accountProfileView{FullName: name, AvatarURL: avatar, Errors: fieldKeys(err)}, fiber.StatusUnprocessableEntity)
+		return h.renderProfile(c, p, &accountProfileView{FullName: name, AvatarURL: avatar, Errors: coreFieldKeys(err)}, fiber.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return h.accountFail(c, "/account", "update profile", err)
@@ -302,9 +217,9 @@ func (h *handlers) passwordSubmit(c *fiber.Ctx) error {
 	err := h.d.Accounts.ChangePassword(c.UserContext(), p, account.ChangePasswordInput{CurrentPassword: c.FormValue("current_password"),
 		NewPassword: c.FormValue("new_password"), NewPasswordConfirm: c.FormValue("new_password_confirm")}, requestSource(c))
 	if fault.Is(err, fault.Invalid) {
-		errs := fieldKeys(err)
+		errs := coreFieldKeys(err)
 		if len(errs) == 0 {
-			errs["new_password"] = coreKey(err)
+			errs = map[string]string{"new_password": coreFlashKey(err)}
 		}
 		return h.renderPassword(c, errs, fiber.StatusUnprocessableEntity)
 	}

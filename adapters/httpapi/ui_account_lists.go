@@ -292,7 +292,7 @@ func (h *handlers) createOrgSubmit(c *fiber.Ctx) error {
 	name, slug, desc := strings.Clone(c.FormValue("name")), strings.Clone(c.FormValue("slug")), strings.Clone(c.FormValue("description"))
 	d, err := h.d.Tenancy.CreateOrg(c.UserContext(), tenancy.UserActor(p.User), tenancy.OrgInput{Name: &name, Slug: &slug, Description: &desc}, requestSource(c))
 	if fault.Is(err, fault.Invalid) || fault.Is(err, fault.Conflict) {
-		return h.renderOrgs(c, orgsView{Name: name, Slug: slug, Description: desc, Errors: fieldKeys(err)}, fiber.StatusUnprocessableEntity)
+		return h.renderOrgs(c, orgsView{Name: name, Slug: slug, Description: desc, Errors: coreFieldKeys(err)}, fiber.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return h.accountFail(c, "/account/organizations", "create organization", err)

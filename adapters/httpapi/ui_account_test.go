@@ -46,23 +46,23 @@ func TestCoreKey(t *testing.T) {
 		want string
 	}{
 		{"the last way to sign in", &fault.Error{Kind: fault.Conflict, Msg: "This passkey is your only way to sign in; set a password or add another passkey first"},
-			"security.passkey.error.last_method"},
+			"core.passkey_last_method"},
 		{"a passkey the organization requires", &fault.Error{Kind: fault.Conflict, Msg: "An organization you belong to requires a passkey; add another one first"},
-			"security.passkey.error.org_requires"},
-		{"sole owner by code", &fault.Error{Kind: fault.Conflict, Code: "USER_IS_SOLE_OWNER", Msg: "You own: Acme"}, "account.delete.error.sole_owner"},
+			"core.passkey_org_requires"},
+		{"sole owner by code", &fault.Error{Kind: fault.Conflict, Code: "USER_IS_SOLE_OWNER", Msg: "You own: Acme"}, "core.sole_owner"},
 		{"unknown conflict", &fault.Error{Kind: fault.Conflict, Msg: "something new"}, "common.error.invalid"},
 		{"rate limited", &fault.Error{Kind: fault.RateLimited}, "common.error.rate_limited"},
 		{"forbidden", &fault.Error{Kind: fault.Forbidden, Msg: "no"}, "common.error.forbidden"},
 		{"internal", &fault.Error{Kind: fault.Internal, Msg: "disk on fire"}, "common.error.unavailable"},
 	} {
-		if got := coreKey(tc.err); got != tc.want {
-			t.Errorf("%s: coreKey = %q, want %q", tc.name, got, tc.want)
+		if got := coreFlashKey(tc.err); got != tc.want {
+			t.Errorf("%s: coreFlashKey = %q, want %q", tc.name, got, tc.want)
 		}
 	}
-	keys := fieldKeys(&fault.Error{Kind: fault.Invalid, Fields: map[string][]string{
+	keys := coreFieldKeys(&fault.Error{Kind: fault.Invalid, Fields: map[string][]string{
 		"new_password": {"Password must be at least 8 characters"}, "slug": {"never seen before"}}})
-	if keys["new_password"] != "account.error.password_short" || keys["slug"] != "account.error.field_invalid" {
-		t.Errorf("fieldKeys = %v", keys)
+	if keys["new_password"] != "core.password_short" || keys["slug"] != "core.field_invalid" {
+		t.Errorf("coreFieldKeys = %v", keys)
 	}
 }
 

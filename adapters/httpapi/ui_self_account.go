@@ -47,7 +47,7 @@ func (h *handlers) selfRegisterSubmit(c *fiber.Ctx) error {
 		Email: v.Email, Password: c.FormValue("password"), PasswordConfirm: c.FormValue("password_confirm"), FullName: v.FullName,
 	}, requestSource(c))
 	if err != nil {
-		if v.Errors = selfFieldErrors(err); v.Errors != nil {
+		if v.Errors = coreFieldKeys(err); v.Errors != nil {
 			return h.sendPage(c, fiber.StatusUnprocessableEntity, "register", h.newPage(c, "self.register.title", v))
 		}
 		return h.selfFailure(c, err)
@@ -92,7 +92,7 @@ func (h *handlers) selfForgotSubmit(c *fiber.Ctx) error {
 	v := newSelfForgotView(cont)
 	v.Email = strings.TrimSpace(c.FormValue("email"))
 	if err := h.d.Accounts.ForgotPassword(c.UserContext(), v.Email, requestSource(c)); err != nil {
-		if v.Errors = selfFieldErrors(err); v.Errors != nil {
+		if v.Errors = coreFieldKeys(err); v.Errors != nil {
 			return h.sendPage(c, fiber.StatusUnprocessableEntity, "forgot", h.newPage(c, "self.forgot.title", v))
 		}
 		return h.selfFailure(c, err)
@@ -144,7 +144,7 @@ func (h *handlers) selfResetSubmit(c *fiber.Ctx) error {
 		Token: tok, Password: c.FormValue("password"), PasswordConfirm: c.FormValue("password_confirm"),
 	}, requestSource(c))
 	if err != nil {
-		errs := selfFieldErrors(err)
+		errs := coreFieldKeys(err)
 		if errs == nil {
 			return h.selfFailure(c, err)
 		}

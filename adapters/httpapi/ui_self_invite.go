@@ -160,7 +160,7 @@ func (h *handlers) selfInviteRegister(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect("/invite", fiber.StatusSeeOther)
 	}
-	if errs := selfFieldErrors(err); errs != nil {
+	if errs := coreFieldKeys(err); errs != nil {
 		return h.selfShowInvite(c, fiber.StatusUnprocessableEntity, name, errs)
 	}
 	return h.selfFailure(c, err)

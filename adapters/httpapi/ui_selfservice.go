@@ -2,14 +2,11 @@ package httpapi
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/secuird/secuird/adapters/strength"
 	"github.com/secuird/secuird/core/fault"
-	"github.com/secuird/secuird/core/identity"
 	"github.com/secuird/secuird/core/throttle"
 )
 
@@ -70,7 +67,12 @@ func (h *handlers) selfStashToken(c *fiber.Ctx, name, path string, ttl time.Dura
 	if tok == "" {
 		return false, nil
 	}
-	if len(tok) <= selfMaxToken {
+	// Only a well-formed token goes into the cookie: the value is written
+	// into Set-Cookie as given, so "; Domain=..." would add attributes and
+	// CR LF (from %0d%0a) would add headers (a session cookie of the
+	// attacker's choosing). Tokens are base64url; anything else is no
+	// token, and the page then says the link expired.
+	if selfTokenOK(tok) {
 		c.Cookie(&fiber.Cookie{Name: name, Value: string([]byte(tok)), Path: path, MaxAge: int(ttl / time.Second),
 			Expires: time.Now().Add(ttl), HTTPOnly: true, Secure: h.secureCookies(), SameSite: fiber.CookieSameSiteLaxMode})
 	}
@@ -79,10 +81,27 @@ func (h *handlers) selfStashToken(c *fiber.Ctx, name, path string, ttl time.Dura
 	return true, c.Redirect(path, fiber.StatusSeeOther)
 }
 
+// selfTokenOK reports whether tok can be a link token: 1 to selfMaxToken
+// URL-safe characters (RFC 3986 unreserved: the base64url of the core's
+// tokens, and hex).
+func selfTokenOK(tok string) bool {
+	if tok == "" || len(tok) > selfMaxToken {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		switch b := tok[i]; {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9', b == '-', b == '_', b == '.', b == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // selfLinkToken is the token a link cookie holds ("" when none).
 func selfLinkToken(c *fiber.Ctx, name string) string {
 	tok := string([]byte(c.Cookies(name)))
-	if len(tok) > selfMaxToken {
+	if !selfTokenOK(tok) {
 		return ""
 	}
 	return tok
@@ -92,52 +111,6 @@ func selfLinkToken(c *fiber.Ctx, name string) string {
 func (h *handlers) selfClearToken(c *fiber.Ctx, name, path string) {
 	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: path, Expires: time.Unix(1, 0), MaxAge: -1, HTTPOnly: true,
 		Secure: h.secureCookies(), SameSite: fiber.CookieSameSiteLaxMode})
-}
-
-// selfFieldErrors maps a core validation error to the form's fields: field ->
-// catalogue key (the core's words are English; the page translates).
-// Nil when err carries no field problems.
-func selfFieldErrors(err error) map[string]string {
-	fe := fault.As(err)
-	if fe == nil || len(fe.Fields) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(fe.Fields))
-	for field, msgs := range fe.Fields {
-		if len(msgs) == 0 {
-			continue
-		}
-		out[field] = selfFieldKey(msgs[0])
-	}
-	return out
-}
-
-// selfFieldMessages are the core's field messages with their catalogue keys.
-var selfFieldMessages = map[string]string{
-	"Email is required":                         "self.field.email_required",
-	"Not a valid email address":                 "self.field.email_invalid",
-	"An account with this email already exists": "self.field.email_taken",
-	"Password is required":                      "self.field.password_required",
-	// The length messages come from identity (too short, too long).
-	identity.PasswordLengthProblem("short"):                                        "self.field.password_short",
-	identity.PasswordLengthProblem(strings.Repeat("x", identity.PasswordMaxLen+1)): "self.field.password_long",
-	"Passwords do not match":                                                       "self.field.password_mismatch",
-	"Must be at most 255 characters":                                               "self.field.name_long",
-	"Must not contain control characters":                                          "self.field.name_control",
-	"Token is required":                                                            "self.field.token",
-	"Invalid or expired token":                                                     "self.field.token",
-	strength.ReasonPersonal:                                                        "self.field.password_personal",
-	strength.ReasonPattern:                                                         "self.field.password_pattern",
-	strength.ReasonCommon:                                                          "self.field.password_common",
-}
-
-// selfFieldKey is the catalogue key of one core field message; an
-// unknown message gets the generic one.
-func selfFieldKey(msg string) string {
-	if k, ok := selfFieldMessages[msg]; ok {
-		return k
-	}
-	return "self.field.invalid"
 }
 
 // selfFailure answers a core error that is no field problem: the rate

@@ -71,6 +71,20 @@ func (s *Store) OrgBySlug(ctx context.Context, slug string) (org.Organization, e
 	return s.orgWhere(ctx, "sqlstore.OrgBySlug", "o.slug = ?", slug)
 }
 
+// OrgBySlugAny returns the organization with that slug, deleted or not:
+// the live one first, otherwise the most recently deleted. NotFound when
+// absent.
+func (s *Store) OrgBySlugAny(ctx context.Context, slug string) (org.Organization, error) {
+	const op = "sqlstore.OrgBySlugAny"
+	var row orgRow
+	err := s.reader(ctx).NewSelect().Model(&row).Where("o.slug = ?", slug).
+		OrderExpr("o.deleted_at IS NOT NULL, o.deleted_at DESC, o.id").Limit(1).Scan(ctx)
+	if err != nil {
+		return org.Organization{}, translateMsg(op, err, orgMsgs)
+	}
+	return row.org(), nil
+}
+
 func (s *Store) orgWhere(ctx context.Context, op, cond string, arg any) (org.Organization, error) {
 	var row orgRow
 	err := s.reader(ctx).NewSelect().Model(&row).Where(cond, arg).Where("o.deleted_at IS NULL").Scan(ctx)

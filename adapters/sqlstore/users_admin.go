@@ -46,6 +46,20 @@ func (s *Store) UserByIDAny(ctx context.Context, id string) (identity.User, erro
 	return row.user(), nil
 }
 
+// UserByEmailAny returns the user with that email (compared lower-cased),
+// deleted or not: the live one first, otherwise the most recently deleted.
+// NotFound when absent.
+func (s *Store) UserByEmailAny(ctx context.Context, email string) (identity.User, error) {
+	const op = "sqlstore.UserByEmailAny"
+	var row userRow
+	err := s.reader(ctx).NewSelect().Model(&row).Where("u.email = ?", foldEmail(email)).
+		OrderExpr("u.deleted_at IS NOT NULL, u.deleted_at DESC, u.id").Limit(1).Scan(ctx)
+	if err != nil {
+		return identity.User{}, translateMsg(op, err, userMsgs)
+	}
+	return row.user(), nil
+}
+
 // ListUsers returns one page of users matching q, by email then ID, and
 // the total number of matches. Limit defaults to 20 and is capped at 100.
 func (s *Store) ListUsers(ctx context.Context, q ports.UserQuery) ([]identity.User, int, error) {

@@ -18,9 +18,10 @@ type ProvisionInput struct {
 	PlatformAdmin bool
 }
 
-// Provision creates the account unless a live one with that email exists.
-// created reports which happened. The strength policy is not applied: the
-// operator chose the password.
+// Provision creates the account unless one with that email exists,
+// soft-deleted included: a deleted account is returned (DeletedAt set),
+// not revived or replaced. created reports which happened. The strength
+// policy is not applied: the operator chose the password.
 func (s *Service) Provision(ctx context.Context, in ProvisionInput) (u identity.User, created bool, err error) {
 	const op = "account.Provision"
 	email, ok := identity.NormalizeEmail(in.Email)
@@ -30,7 +31,7 @@ func (s *Service) Provision(ctx context.Context, in ProvisionInput) (u identity.
 	if p := identity.PasswordLengthProblem(in.Password); p != "" {
 		return identity.User{}, false, &fault.Error{Op: op, Kind: fault.Invalid, Msg: "Validation failed", Fields: map[string][]string{"password": {p}}}
 	}
-	if u, err := s.d.Users.UserByEmail(ctx, email); err == nil {
+	if u, err := s.d.Users.UserByEmailAny(ctx, email); err == nil {
 		return u, false, nil
 	} else if !fault.Is(err, fault.NotFound) {
 		return identity.User{}, false, err

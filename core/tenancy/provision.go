@@ -29,16 +29,24 @@ type ProvisionOrgInput struct {
 
 // ProvisionResult says what ProvisionOrg did.
 type ProvisionResult struct {
+	// Org is the organization; DeletedAt is set when the slug belongs to
+	// a soft-deleted organization, which is left alone.
 	Org     org.Organization
 	Created bool
 	// Added lists the emails that became members in this call.
 	Added []string
+	// Skipped lists the emails of soft-deleted accounts, whose
+	// memberships were not added.
+	Skipped []string
 }
 
-// ProvisionOrg creates the organization unless a live one has the slug,
-// and adds every listed membership that does not exist yet (existing
-// memberships are left as they are), in one transaction. It is
-// idempotent. NotFound when an account is missing.
+// ProvisionOrg creates the organization unless one has the slug, and adds
+// every listed membership that does not exist yet (existing memberships
+// are left as they are), in one transaction. It is idempotent and leaves
+// soft-deleted rows deleted: nothing is done for a deleted organization's
+// slug, and a deleted account's membership is skipped, not revived.
+// NotFound when an account is missing; Conflict when the organization
+// would be created with a deleted owner.
 func (s *Service) ProvisionOrg(ctx context.Context, in ProvisionOrgInput) (ProvisionResult, error) {
 	const op = "tenancy.ProvisionOrg"
 	var v fault.Validation
@@ -60,20 +68,30 @@ func (s *Service) ProvisionOrg(ctx context.Context, in ProvisionOrgInput) (Provi
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		out = ProvisionResult{}
 		byEmail := func(email string) (identity.User, error) {
-			u, err := s.d.Users.UserByEmail(ctx, email)
+			u, err := s.d.Users.UserByEmailAny(ctx, email)
 			if fault.Is(err, fault.NotFound) {
 				return identity.User{}, &fault.Error{Op: op, Kind: fault.NotFound, Msg: "No account for " + email}
 			}
 			return u, err
+		}
+		var err error
+		out.Org, err = s.d.Orgs.OrgBySlugAny(ctx, in.Slug)
+		missing := fault.Is(err, fault.NotFound)
+		switch {
+		case err != nil && !missing:
+			return err
+		case !missing && out.Org.DeletedAt != nil:
+			return nil // a deleted organization stays deleted
 		}
 		owner, err := byEmail(in.OwnerEmail)
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		out.Org, err = s.d.Orgs.OrgBySlug(ctx, in.Slug)
-		switch {
-		case fault.Is(err, fault.NotFound):
+		if missing {
+			if owner.DeletedAt != nil {
+				return &fault.Error{Op: op, Kind: fault.Conflict, Msg: "The owner's account " + owner.Email + " is deleted"}
+			}
 			out.Org = org.Organization{ID: newID(s.d.Random), Name: in.Name, Slug: in.Slug, Description: in.Description,
 				IsActive: true, CreatedAt: now, UpdatedAt: now}
 			if err := s.d.Orgs.CreateOrg(ctx, out.Org); err != nil {
@@ -84,14 +102,16 @@ func (s *Service) ProvisionOrg(ctx context.Context, in ProvisionOrgInput) (Provi
 				ResourceType: "organization", ResourceID: out.Org.ID, OrgID: out.Org.ID, Description: "provisioned by operator"}); err != nil {
 				return err
 			}
-		case err != nil:
-			return err
 		}
 		all := append([]ProvisionMember{{Email: in.OwnerEmail, Role: org.Owner}}, in.Members...)
 		for _, pm := range all {
 			u, err := byEmail(pm.Email)
 			if err != nil {
 				return err
+			}
+			if u.DeletedAt != nil {
+				out.Skipped = append(out.Skipped, u.Email)
+				continue
 			}
 			if _, err := s.d.Members.Member(ctx, out.Org.ID, u.ID); err == nil {
 				continue

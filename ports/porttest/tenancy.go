@@ -122,8 +122,8 @@ func tenCheckMember(t *testing.T, got, want org.Membership) {
 
 // RunOrgStore checks a ports.OrgStore: round trips in UTC, slug
 // uniqueness among live organizations, soft deletion (a deleted
-// organization is gone and frees its slug) and UpdateOrg's
-// read-modify-write.
+// organization is gone and frees its slug, OrgBySlugAny still finds it)
+// and UpdateOrg's read-modify-write.
 func RunOrgStore(t *testing.T, open func(t *testing.T) TenancyStore) {
 	t.Run("round-trips every field with times in UTC", func(t *testing.T) {
 		t.Parallel()
@@ -187,6 +187,40 @@ func RunOrgStore(t *testing.T, open func(t *testing.T) TenancyStore) {
 		if got.ID != b.ID {
 			t.Fatalf("OrgBySlug = %s, want the new organization %s", got.ID, b.ID)
 		}
+	})
+
+	t.Run("OrgBySlugAny returns the live organization, else the latest deleted one", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		bySlug := func(slug, wantID string, deleted *time.Time) {
+			t.Helper()
+			got, err := s.OrgBySlugAny(t.Context(), slug)
+			durOK(t, "OrgBySlugAny", err)
+			if got.ID != wantID {
+				t.Fatalf("OrgBySlugAny(%q) = %s, want %s", slug, got.ID, wantID)
+			}
+			durCheckTimePtr(t, "DeletedAt", got.DeletedAt, deleted)
+		}
+		a := tenCreateOrg(t, s)
+		bySlug(a.Slug, a.ID, nil)
+		aAt := durBase
+		durOK(t, "DeleteOrg", s.DeleteOrg(t.Context(), a.ID, aAt))
+		bySlug(a.Slug, a.ID, &aAt)
+
+		b := tenSampleOrg(t)
+		b.Slug = a.Slug
+		durOK(t, "CreateOrg with a deleted organization's slug", s.CreateOrg(t.Context(), b))
+		bySlug(a.Slug, b.ID, nil)
+		bAt := durBase.Add(time.Hour)
+		durOK(t, "DeleteOrg", s.DeleteOrg(t.Context(), b.ID, bAt))
+		c := tenSampleOrg(t)
+		c.Slug = a.Slug
+		durOK(t, "CreateOrg with a deleted organization's slug", s.CreateOrg(t.Context(), c))
+		durOK(t, "DeleteOrg", s.DeleteOrg(t.Context(), c.ID, durBase.Add(time.Minute)))
+		bySlug(a.Slug, b.ID, &bAt)
+
+		_, err := s.OrgBySlugAny(t.Context(), "no-such-org")
+		durWantKind(t, err, notFound)
 	})
 
 	t.Run("CreateOrg is Conflict for a taken id", func(t *testing.T) {

@@ -15,8 +15,9 @@ import (
 
 // RunUserAdminStore checks the UserStore methods of admin user
 // management and first-user detection: ClaimFirstUser under concurrency,
-// UserByIDAny, the scoped and searched listing, RestoreUser and
-// HardDeleteUser with what its foreign keys remove or empty.
+// UserByIDAny, UserByEmailAny, the scoped and searched listing,
+// RestoreUser and HardDeleteUser with what its foreign keys remove or
+// empty.
 func RunUserAdminStore(t *testing.T, open func(t *testing.T) TenancyStore) {
 	t.Run("ClaimFirstUser is won once, by exactly one of concurrent transactions", func(t *testing.T) {
 		t.Parallel()
@@ -88,6 +89,40 @@ func RunUserAdminStore(t *testing.T, open func(t *testing.T) TenancyStore) {
 			t.Fatalf("UserByIDAny = %+v", got)
 		}
 		_, err = s.UserByIDAny(t.Context(), durID(t))
+		durWantKind(t, err, notFound)
+	})
+
+	t.Run("UserByEmailAny returns the live user, else the latest deleted one", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		byEmail := func(email, wantID string, deleted *time.Time) {
+			t.Helper()
+			got, err := s.UserByEmailAny(t.Context(), email)
+			durOK(t, "UserByEmailAny", err)
+			if got.ID != wantID {
+				t.Fatalf("UserByEmailAny(%q) = %s, want %s", email, got.ID, wantID)
+			}
+			durCheckTimePtr(t, "DeletedAt", got.DeletedAt, deleted)
+		}
+		first := durCreateUser(t, s)
+		byEmail(strings.ToUpper(first.Email), first.ID, nil)
+		firstAt := durBase
+		durDeleteUser(t, s, first.ID, firstAt)
+		byEmail(first.Email, first.ID, &firstAt)
+
+		second := durSampleUser(t)
+		second.Email = first.Email
+		durOK(t, "CreateUser with a deleted user's email", s.CreateUser(t.Context(), second))
+		byEmail(first.Email, second.ID, nil)
+		secondAt := durBase.Add(time.Hour)
+		durDeleteUser(t, s, second.ID, secondAt)
+		third := durSampleUser(t)
+		third.Email = first.Email
+		durOK(t, "CreateUser with a deleted user's email", s.CreateUser(t.Context(), third))
+		durDeleteUser(t, s, third.ID, durBase.Add(time.Minute))
+		byEmail(first.Email, second.ID, &secondAt)
+
+		_, err := s.UserByEmailAny(t.Context(), durEmail(t))
 		durWantKind(t, err, notFound)
 	})
 

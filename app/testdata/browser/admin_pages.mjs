@@ -22,4 +22,8 @@ await scenario(async ({ page }) => {
   await look(page, "admin-keys");
   await go(page, "/account");
   await look(page, "account-admin");
+  // German (long words) on the widest table.
+  await go(page, "/lang/de?next=/admin/users");
+  check(await page.getAttribute("html", "lang") === "de", "the language switch did not apply");
+  await look(page, "admin-users-de");
 });

@@ -64,4 +64,10 @@ await scenario(async ({ browser, page }) => {
 
   await go(page, org + "/members");
   check((await mainText(page)).includes(env.INVITEE), "the members page does not list the invitee");
+  // German (long words) on the members and MFA pages.
+  await go(page, "/lang/de?next=" + encodeURIComponent(org + "/members"));
+  check(await page.getAttribute("html", "lang") === "de", "the language switch did not apply");
+  await look(page, "org-members-de");
+  await go(page, org + "/mfa");
+  await look(page, "org-mfa-de");
 });

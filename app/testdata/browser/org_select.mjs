@@ -1,9 +1,15 @@
 // Organization selection (scope "organization"): a person in two
 // organizations signs in to an org-branded client, picks one on the
 // selection page (screenshots, accessibility check) and lands on the RP.
-// Env (besides lib.mjs's): AUTH_URL, EMAIL, PASSWORD, REDIRECT, ORG_NAME
+// Env (besides lib.mjs's): AUTH_URL, EMAIL, PASSWORD, REDIRECT (the RP's callback), ORG_NAME
 // (the organization to pick), CLIENT_ORG (the client's organization).
 import { check, env, log, look, mainText, path, scenario, signIn, submit } from "./lib.mjs";
+
+// toRP clicks button and waits for the RP's callback page ("RP OK").
+async function toRP(page, button) {
+  await submit(page, button, (u) => u.href.startsWith(env.REDIRECT));
+  check((await page.locator("main").innerText()).includes("RP OK"), "RP: " + await page.locator("body").innerText());
+}
 
 await scenario(async ({ page }) => {
   await page.goto(env.AUTH_URL);
@@ -14,10 +20,6 @@ await scenario(async ({ page }) => {
   check(path(page) === "/oidc/org", "no organization selection: " + page.url());
   check((await mainText(page)).includes(env.ORG_NAME), "the selection does not list " + env.ORG_NAME);
   await look(page, "org-select");
-  // The RP's callback is answered here; the Go test redeems the code.
-  await page.route((u) => u.href.startsWith(env.REDIRECT), (route) => route.fulfill({ status: 200, contentType: "text/html",
-    body: "<!doctype html><html lang=en><title>RP</title><main><h1>RP</h1></main></html>" }));
-  await submit(page, page.getByRole("button", { name: new RegExp(env.ORG_NAME) }), (u) => u.href.startsWith(env.REDIRECT));
-  console.log("REDIRECT " + page.url());
+  await toRP(page, page.getByRole("button", { name: new RegExp(env.ORG_NAME) }));
   log("chose", env.ORG_NAME);
 });

@@ -1,14 +1,22 @@
 // Scenario (e): an admin of one organization opening another
 // organization's pages (and the platform administration) gets the
-// not-found page, as for a page that does not exist.
+// not-found page, as for a page that does not exist. Also: signing in
+// with the keyboard only, and the skip link.
 // Env (besides lib.mjs's): EMAIL, PASSWORD, OWN_SLUG, OTHER_SLUG.
-import { check, env, go, look, mainText, scenario, signIn } from "./lib.mjs";
+import { check, env, go, look, mainText, scenario } from "./lib.mjs";
 
 await scenario(async ({ page }) => {
   await go(page, "/no-such-page", 404);
   await look(page, "not-found");
+  // Keyboard only: the email field has the focus, Tab goes to the
+  // password, Enter signs in.
   await go(page, "/login");
-  await signIn(page, env.EMAIL, env.PASSWORD);
+  check(await page.evaluate(() => document.activeElement.id) === "email", "the email field does not have the focus");
+  await page.keyboard.type(env.EMAIL);
+  await page.keyboard.press("Tab");
+  check(await page.evaluate(() => document.activeElement.id) === "password", "Tab does not lead to the password");
+  await page.keyboard.type(env.PASSWORD);
+  await Promise.all([page.waitForURL((u) => u.pathname === "/account"), page.keyboard.press("Enter")]);
   await go(page, `/orgs/${env.OWN_SLUG}/members`);
   // Keyboard: the first Tab shows the skip link, Enter moves to the content.
   await page.keyboard.press("Tab");
