@@ -153,7 +153,7 @@ func screenshotDir(t *testing.T) string {
 func runScenario(t *testing.T, s *browserServer, script string, extra ...string) string {
 	t.Helper()
 	chromium, dir := browserTool(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", script)
 	cmd.Dir = dir
