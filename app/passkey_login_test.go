@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/descope/virtualwebauthn"
+
 	"github.com/secuird/secuird/adapters/passkey/passkeytest"
 )
 

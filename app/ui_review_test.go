@@ -12,7 +12,13 @@ import (
 
 // rawGet fetches path on s with no cookie jar and no redirects, so the
 // test sees the response headers exactly as sent.
-func rawGet(t *testing.T, s *server, path string) *http.Response {
+// rawResponse is what rawGet keeps of a response (its body is closed).
+type rawResponse struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func rawGet(t *testing.T, s *server, path string) rawResponse {
 	t.Helper()
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
@@ -25,7 +31,7 @@ func rawGet(t *testing.T, s *server, path string) *http.Response {
 		t.Fatal(err)
 	}
 	_ = res.Body.Close()
-	return res
+	return rawResponse{StatusCode: res.StatusCode, Header: res.Header}
 }
 
 // TestSelfLinkTokenCannotInjectHeaders checks that the GET of an emailed

@@ -703,7 +703,8 @@ func (p *pages) errorPageHTTP(w http.ResponseWriter, r *http.Request, status int
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(body) //nolint:gosec // html/template output: every value is escaped
+
 }
 
 func cookieValue(r *http.Request, name string) string {
@@ -711,40 +712,6 @@ func cookieValue(r *http.Request, name string) string {
 		return ck.Value
 	}
 	return ""
-}
-
-// legacyRender renders a page whose title is given in words and whose
-// view carries its own CSRF tokens (the OIDC and security pages written
-// before the catalogue).
-func (p *pages) legacyRender(c *fiber.Ctx, name, title string, view any) ([]byte, error) {
-	uiLocales, _ := c.Locals(uiLocalesKey).(string)
-	pg := p.base(p.cat.Negotiate(uiLocales, c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage)), safePath(string(c.Request().URI().RequestURI())))
-	pg.Title = pg.T(title)
-	pg.Page = view
-	return p.render(name, pg)
-}
-
-// send renders and writes a legacy page (see legacyRender).
-func (p *pages) send(c *fiber.Ctx, status int, name, title string, view any) error {
-	body, err := p.legacyRender(c, name, title, view)
-	if err != nil {
-		return err
-	}
-	return writePage(c, status, body, false)
-}
-
-// errorPage shows an error without redirecting anywhere; msg is a
-// catalogue key or words.
-func (p *pages) errorPage(c *fiber.Ctx, status int, msg string) error {
-	uiLocales, _ := c.Locals(uiLocalesKey).(string)
-	pg := p.base(p.cat.Negotiate(uiLocales, c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage)), "/")
-	pg.Title = pg.T("common.error.title")
-	pg.Page = errorView{Message: msg, Detail: "common.error.return"}
-	body, err := p.render("error", pg)
-	if err != nil {
-		return err
-	}
-	return writePage(c, status, body, false)
 }
 
 // pageLimit is rateLimit for pages: the same per-IP counters (scope and

@@ -20,8 +20,9 @@ func TestOrganizationScope(t *testing.T) {
 	t.Parallel()
 	// The same SQLite store serves organizations and memberships.
 	e := newEnvWith(t, func(d *provider.Deps) {
-		st := d.Users.(*sqlstore.Store)
-		d.Orgs, d.Members = st, st
+		if st, ok := d.Users.(*sqlstore.Store); ok {
+			d.Orgs, d.Members = st, st
+		}
 	})
 	ctx := t.Context()
 	now := e.clk.Now()
