@@ -183,3 +183,63 @@ func testOrganizationScope(t *testing.T, s *server) {
 		}
 	})
 }
+
+// TestUIConsentPage checks the consent page of an explicit-consent client:
+// scope descriptions from the catalogue in the request's language (the
+// organization chosen before consent is named), the organization's
+// branding, a forged token, deny and allow.
+func TestUIConsentPage(t *testing.T) {
+	t.Parallel()
+	s := startOIDC(t, nil)
+	ctx := context.Background()
+	acme, err := s.app.Store().OrgBySlug(ctx, "acme-corp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const redirect = "http://localhost:7200/cb"
+	r := s.call(t, "POST", "/api/v1/organizations/"+acme.ID+"/clients", s.loginAPI(t, "admin@acme-corp.com", "AdminPass123!"), map[string]any{
+		"name": "Explicit App", "redirect_uris": []string{redirect}, "grant_types": []string{"authorization_code"},
+		"scopes": []string{"openid", "email", "organization"}, "consent_mode": "explicit"})
+	expect(t, r, 201, "")
+	var cc createdClient
+	r.data(t, &cc)
+	p, err := gooidc.NewProvider(ctx, s.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := oauth2.Config{ClientID: cc.Client.ClientID, ClientSecret: cc.Secret, Endpoint: p.Endpoint(), RedirectURL: redirect,
+		Scopes: []string{gooidc.ScopeOpenID, "email", "organization"}}
+	u := newUIClient(t, s)
+	consent := func(t *testing.T) page {
+		t.Helper()
+		pg, ext := u.follow(u.getNoFollow(conf.AuthCodeURL("st-c", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+			oauth2.SetAuthURLParam("ui_locales", "de"))))
+		if ext == nil && strings.Contains(pg.body, `name="password"`) {
+			id := hiddenID.FindStringSubmatch(pg.body)[1]
+			pg, ext = u.follow(u.postNoFollow("/oidc/login", url.Values{"id": {id}, "email": {bobEmail}, "password": {bobPassword}}))
+		}
+		if ext != nil || pg.status != http.StatusOK || !strings.Contains(pg.body, `action="/oidc/consent"`) {
+			t.Fatalf("want the consent page: %d %v\n%.400s", pg.status, ext, pg.body)
+		}
+		return pg
+	}
+
+	cp := consent(t)
+	cp.mustContain(t, `lang="de"`, "Zugriff erlauben?", "Explicit App möchte auf Ihr Konto (bob@acme-corp.com) zugreifen.",
+		"Ihre E-Mail-Adresse", "Die Organisation, mit der Sie sich anmelden, und Ihre Rolle darin",
+		"Ihre Mitgliedschaft in der Organisation acme-corp", `class="org-name">Acme Corporation<`, "Erlauben", "Ablehnen")
+	id := hiddenID.FindStringSubmatch(cp.body)[1]
+	if q := u.postNoFollow("/oidc/consent", url.Values{"id": {id}, "action": {"approve"}, "csrf_token": {"forged"}}); q.status != http.StatusForbidden {
+		t.Fatalf("forged token: %d", q.status)
+	}
+	_, ext := u.follow(u.postNoFollow("/oidc/consent", url.Values{"id": {id}, "action": {"deny"}}))
+	if ext == nil || ext.Query().Get("error") != "access_denied" || ext.Query().Get("state") != "st-c" {
+		t.Fatalf("deny: %v", ext)
+	}
+	cp = consent(t)
+	id = hiddenID.FindStringSubmatch(cp.body)[1]
+	_, ext = u.follow(u.postNoFollow("/oidc/consent", url.Values{"id": {id}, "action": {"approve"}}))
+	if ext == nil || ext.Query().Get("code") == "" {
+		t.Fatalf("allow: %v", ext)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 
+	"github.com/secuird/secuird/app"
 	"github.com/secuird/secuird/ports/porttest/testenv"
 )
 
@@ -64,6 +65,13 @@ func TestUILoginPage(t *testing.T) {
 	}
 	u.lang = "de-DE,de;q=0.9"
 	u.get("/login").mustContain(t, `lang="de"`, "Anmelden", "Passwort vergessen?", "Mit einem Passkey anmelden", "Konto erstellen")
+	u.get("/oidc/device?user_code=BCDF-GHJK").mustContain(t, "Gerät verbinden", `value="BCDF-GHJK"`, "Weiter")
+	if p := u.post("/oidc/device", url.Values{"user_code": {"ZZZZ-ZZZZ"}}); p.status != http.StatusBadRequest {
+		t.Fatalf("unknown device code: %d", p.status)
+	} else {
+		p.mustContain(t, "Der Code ist ungültig oder abgelaufen.", `aria-invalid="true"`)
+	}
+	u.get("/oidc/logged-out").mustContain(t, "Sie sind abgemeldet.")
 }
 
 // TestUILogin runs the standalone sign-in on every storage backend.
@@ -355,4 +363,28 @@ func TestUILoginIDTokenAfterPasswordSignIn(t *testing.T) {
 	if strings.Join(cl.AMR, " ") != "pwd" {
 		t.Fatalf("amr %v", cl.AMR)
 	}
+}
+
+// TestUILoginRateLimit: the sign-in form shares the REST login's per-IP
+// counter, and a refusal is the 429 page (not JSON).
+func TestUILoginRateLimit(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *app.Config) {
+		c.RateLimit.Enabled = true
+		c.RateLimit.Login = "3/min"
+	})
+	u := newUIClient(t, s)
+	u.get("/login")
+	// One REST attempt and two page attempts use up the counter.
+	s.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": "x@example.com", "password": "wrong-password-1"})
+	for i := 0; i < 2; i++ {
+		if p := u.postNoFollow("/login", url.Values{"email": {"x@example.com"}, "password": {"wrong-password-1"}}); p.status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, p.status)
+		}
+	}
+	p := u.postNoFollow("/login", url.Values{"email": {"x@example.com"}, "password": {"wrong-password-1"}})
+	if p.status != http.StatusTooManyRequests {
+		t.Fatalf("over the limit: %d", p.status)
+	}
+	p.mustContain(t, "<html", "Too many attempts")
 }

@@ -333,8 +333,9 @@ func (h *handlers) sendPage(c *fiber.Ctx, status int, name string, pg *page) err
 	return writePage(c, status, body, len(pg.Scripts) > 0)
 }
 
-// lang is the request's language: the OIDC request's ui_locales (put in
-// Locals by the OIDC pages), the language cookie, Accept-Language.
+// lang is the request's language: the language cookie (the person's
+// choice), the OIDC request's ui_locales (put in Locals by the OIDC
+// pages), Accept-Language.
 func (h *handlers) lang(c *fiber.Ctx) string {
 	uiLocales, _ := c.Locals(uiLocalesKey).(string)
 	return h.pages.cat.Negotiate(uiLocales, c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage))

@@ -261,14 +261,15 @@ func (h *handlers) mfaRedirect(c *fiber.Ctx) error {
 // passkey), the MFA step of a local sign-in, passwordless passkeys. The
 // OIDC variants (/oidc/login, /oidc/mfa) are in oidcRoutes.
 func (h *handlers) mountLoginPages(app *fiber.App) {
-	login := rateLimit(h.d.Limiter, "login", h.d.Limits.Login...)
-	passkey := rateLimit(h.d.Limiter, "webauthn-login", h.d.Limits.Login...)
-	second := rateLimit(h.d.Limiter, "oidc-mfa", h.d.Limits.TOTPVerify...)
+	// The REST routes' per-IP counters: a page refusal is the 429 page,
+	// the options endpoint (fetched by passkey.js) answers JSON.
+	login := h.pageLimit("login", h.d.Limits.Login)
+	second := h.pageLimit("oidc-mfa", h.d.Limits.TOTPVerify)
 	app.Get("/login", h.loginPage)
 	app.Post("/login", login, h.loginSubmit)
 	app.Get("/login/mfa", h.mfaRedirect)
 	app.Post("/login/mfa", second, h.mfaSubmit)
 	app.Post("/login/mfa/passkey", second, h.mfaPasskeySubmit)
-	app.Post("/login/passkey/begin", passkey, h.passkeyBegin)
-	app.Post("/login/passkey", passkey, h.passkeySubmit)
+	app.Post("/login/passkey/begin", rateLimit(h.d.Limiter, "webauthn-login", h.d.Limits.Login...), h.passkeyBegin)
+	app.Post("/login/passkey", h.pageLimit("webauthn-login", h.d.Limits.Login), h.passkeySubmit)
 }

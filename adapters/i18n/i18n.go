@@ -151,18 +151,19 @@ func (c *Catalog) T(lang, key string, args ...any) string {
 	return fmt.Sprintf(s, args...)
 }
 
-// Negotiate picks a language: the first of uiLocales (OIDC ui_locales,
-// space separated, in order of preference) the catalogue has, else the
-// cookie's language, else the best match for Accept-Language, else the
-// reference language.
+// Negotiate picks a language: the cookie's language (the person's own
+// choice from the language switch), else the first of uiLocales (OIDC
+// ui_locales, space separated, in order of preference: the application's
+// hint) the catalogue has, else the best match for Accept-Language, else
+// the reference language.
 func (c *Catalog) Negotiate(uiLocales, cookie, acceptLanguage string) string {
+	if c.Has(cookie) {
+		return cookie
+	}
 	for _, l := range strings.Fields(uiLocales) {
 		if lang := c.match(l); lang != "" {
 			return lang
 		}
-	}
-	if c.Has(cookie) {
-		return cookie
 	}
 	if acceptLanguage != "" {
 		if tags, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(tags) > 0 {

@@ -21,7 +21,7 @@ func catalogue(t *testing.T) *i18n.Catalog {
 	return c
 }
 
-func TestNegotiatePrefersUILocalesThenCookieThenAcceptLanguage(t *testing.T) {
+func TestNegotiatePrefersTheCookieThenUILocalesThenAcceptLanguage(t *testing.T) {
 	c := catalogue(t)
 	tests := []struct {
 		name, uiLocales, cookie, accept, want string
@@ -30,8 +30,9 @@ func TestNegotiatePrefersUILocalesThenCookieThenAcceptLanguage(t *testing.T) {
 		{"accept-language picks German", "", "", "de-DE,de;q=0.9,en;q=0.5", "de"},
 		{"accept-language with an unknown language falls back", "", "", "fr-FR", "en"},
 		{"cookie beats accept-language", "", "en", "de", "en"},
-		{"ui_locales beats the cookie", "fr de", "en", "", "de"},
-		{"unknown ui_locales fall through to the cookie", "fr ja", "de", "", "de"},
+		{"the cookie (the person's own choice) beats ui_locales", "fr de", "en", "", "en"},
+		{"ui_locales beat accept-language", "fr de", "", "en", "de"},
+		{"unknown ui_locales fall through to accept-language", "fr ja", "", "de", "de"},
 		{"a regional ui_locale matches its language", "de-CH", "", "", "de"},
 		{"a bad cookie is ignored", "", "xx", "de", "de"},
 		{"a malformed accept-language is ignored", "", "", ";;;q=x", "en"},
