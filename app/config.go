@@ -66,6 +66,12 @@ type Config struct {
 	// SECUIRD_OIDC_ALLOW_PRIVATE_BACKCHANNEL).
 	OIDCAllowPrivateBackchannel bool
 
+	// WebAuthnPasswordlessUV is the user verification asked of a
+	// passwordless passkey sign-in and of a passkey step-up: required
+	// (default) or preferred; discouraged outside production only
+	// (SECUIRD_WEBAUTHN_PASSWORDLESS_UV).
+	WebAuthnPasswordlessUV string
+
 	// Email configures providers, sender and outbox; Brand what emails
 	// show (app/mailconfig.go).
 	Email EmailConfig
@@ -99,21 +105,22 @@ type RateLimitConfig struct {
 // that needs no services and no settings.
 func Defaults() Config {
 	return Config{
-		Env:              EnvDevelopment,
-		Addr:             ":8080",
-		PublicURL:        "http://localhost:8080",
-		DataDir:          "./data",
-		AutoMigrate:      true,
-		BodyLimit:        1 << 20,
-		BcryptCost:       12,
-		MaxConcurrentKDF: 4,
-		MinPasswordScore: 3,
-		LogLevel:         "info",
-		LogFormat:        "json",
-		OIDCKeyRotation:  90 * 24 * time.Hour,
-		OIDCRefreshGrace: 10 * time.Second,
-		Email:            defaultEmail(),
-		Brand:            defaultBrand(),
+		Env:                    EnvDevelopment,
+		Addr:                   ":8080",
+		PublicURL:              "http://localhost:8080",
+		DataDir:                "./data",
+		AutoMigrate:            true,
+		BodyLimit:              1 << 20,
+		BcryptCost:             12,
+		MaxConcurrentKDF:       4,
+		MinPasswordScore:       3,
+		LogLevel:               "info",
+		LogFormat:              "json",
+		OIDCKeyRotation:        90 * 24 * time.Hour,
+		OIDCRefreshGrace:       10 * time.Second,
+		WebAuthnPasswordlessUV: "required",
+		Email:                  defaultEmail(),
+		Brand:                  defaultBrand(),
 		Session: SessionConfig{
 			TTL: 24 * time.Hour, RememberMeTTL: 30 * 24 * time.Hour,
 			IdleTimeout: 12 * time.Hour, RememberMeIdleTimeout: 14 * 24 * time.Hour,
@@ -219,6 +226,7 @@ func Load(getenv func(string) string) (Config, error) {
 	duration("SECUIRD_OIDC_KEY_ROTATION", &c.OIDCKeyRotation)
 	duration("SECUIRD_OIDC_REFRESH_GRACE", &c.OIDCRefreshGrace)
 	boolean("SECUIRD_OIDC_ALLOW_PRIVATE_BACKCHANNEL", &c.OIDCAllowPrivateBackchannel)
+	str("SECUIRD_WEBAUTHN_PASSWORDLESS_UV", &c.WebAuthnPasswordlessUV)
 	boolean("RATE_LIMIT_ENABLED", &c.RateLimit.Enabled)
 	str("RATE_LIMIT_DEFAULT", &c.RateLimit.Default)
 	str("RATE_LIMIT_REGISTER", &c.RateLimit.Register)
@@ -233,7 +241,8 @@ func Load(getenv func(string) string) (Config, error) {
 
 // Validate reports every problem with the configuration at once.
 // Production refuses development shortcuts: missing or short secrets, a
-// public URL without https, bcrypt below cost 10.
+// public URL without https, bcrypt below cost 10, passkeys that need not
+// verify their user.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -278,6 +287,11 @@ func (c Config) Validate() error {
 	default:
 		bad("SECUIRD_LOG_FORMAT: %q is not json or text", c.LogFormat)
 	}
+	switch c.WebAuthnPasswordlessUV {
+	case "required", "preferred", "discouraged":
+	default:
+		bad("SECUIRD_WEBAUTHN_PASSWORDLESS_UV: %q is not required or preferred", c.WebAuthnPasswordlessUV)
+	}
 	if c.Session.RememberMeTTL < c.Session.TTL {
 		bad("SECUIRD_SESSION_REMEMBER_TTL: must not be shorter than SECUIRD_SESSION_TTL")
 	}
@@ -313,6 +327,9 @@ func (c Config) Validate() error {
 		}
 		if c.BcryptCost < 10 {
 			bad("BCRYPT_LOG_ROUNDS: production needs at least 10")
+		}
+		if c.WebAuthnPasswordlessUV == "discouraged" {
+			bad("SECUIRD_WEBAUTHN_PASSWORDLESS_UV: production needs required or preferred (a passkey alone must verify its user)")
 		}
 	}
 	errs = append(errs, c.validateEmail()...)

@@ -60,12 +60,12 @@ func TestLoad(t *testing.T) {
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	t.Run("production refuses development shortcuts, naming each", func(t *testing.T) {
-		c, _ := Load(env(map[string]string{"SECUIRD_ENV": "production", "BCRYPT_LOG_ROUNDS": "4"}))
+		c, _ := Load(env(map[string]string{"SECUIRD_ENV": "production", "BCRYPT_LOG_ROUNDS": "4", "SECUIRD_WEBAUTHN_PASSWORDLESS_UV": "discouraged"}))
 		err := c.Validate()
 		if err == nil {
 			t.Fatal("production started without secrets")
 		}
-		for _, name := range []string{"SECRET_KEY", "ENCRYPTION_KEY", "SECUIRD_PUBLIC_URL", "BCRYPT_LOG_ROUNDS"} {
+		for _, name := range []string{"SECRET_KEY", "ENCRYPTION_KEY", "SECUIRD_PUBLIC_URL", "BCRYPT_LOG_ROUNDS", "SECUIRD_WEBAUTHN_PASSWORDLESS_UV"} {
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("%s not reported: %v", name, err)
 			}
@@ -80,6 +80,25 @@ func TestValidate(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("passkey user verification is required unless set", func(t *testing.T) {
+		c, _ := Load(env(nil))
+		if c.WebAuthnPasswordlessUV != "required" {
+			t.Fatalf("default: %q", c.WebAuthnPasswordlessUV)
+		}
+		for _, v := range []string{"required", "preferred", "discouraged"} {
+			c, _ := Load(env(map[string]string{"SECUIRD_WEBAUTHN_PASSWORDLESS_UV": v}))
+			if err := c.Validate(); err != nil || c.WebAuthnPasswordlessUV != v {
+				t.Fatalf("%s in development: %q, %v", v, c.WebAuthnPasswordlessUV, err)
+			}
+		}
+		c, _ = Load(env(map[string]string{
+			"SECUIRD_ENV": "production", "SECUIRD_PUBLIC_URL": "https://id.example.com", "SECUIRD_WEBAUTHN_PASSWORDLESS_UV": "preferred",
+			"SECRET_KEY": strings.Repeat("s", 40), "ENCRYPTION_KEY": strings.Repeat("e", 40),
+		}))
+		if err := c.Validate(); err != nil {
+			t.Fatalf("preferred in production: %v", err)
+		}
+	})
 	bad := []struct{ name, key, value string }{
 		{"unknown environment", "SECUIRD_ENV", "staging"},
 		{"relative public URL", "SECUIRD_PUBLIC_URL", "id.example.com"},
@@ -88,6 +107,7 @@ func TestValidate(t *testing.T) {
 		{"unparsable rate limit", "RATE_LIMIT_LOGIN", "lots"},
 		{"CORS origin with a path", "CORS_ORIGINS", "https://a.example.com/app"},
 		{"unknown log level", "SECUIRD_LOG_LEVEL", "loud"},
+		{"unknown passkey user verification", "SECUIRD_WEBAUTHN_PASSWORDLESS_UV", "sometimes"},
 	}
 	for _, b := range bad {
 		t.Run("rejects "+b.name, func(t *testing.T) {

@@ -40,7 +40,8 @@ func (a *App) wireMFA(cfg Config, hasher ports.PasswordHasher) (*mfaflow.Service
 	}
 	m := hmac.New(sha256.New, []byte(cfg.SecretKey))
 	m.Write([]byte("secuird/backup-codes/v1"))
-	return mfaflow.New(mfaflow.Config{Issuer: "Secuird", PublicURL: cfg.PublicURL, CodeKey: m.Sum(nil)}, mfaflow.Deps{
+	return mfaflow.New(mfaflow.Config{Issuer: "Secuird", PublicURL: cfg.PublicURL, CodeKey: m.Sum(nil),
+		PasswordlessUV: cfg.WebAuthnPasswordlessUV}, mfaflow.Deps{
 		Tx: a.store, Users: a.users, Passwords: a.store, Hasher: hasher, MFA: a.store, Policies: a.store,
 		Orgs: a.store, Members: a.store, Sessions: a.eph, Tokens: &a.tokens, Lease: a.store, Audit: a.store,
 		Mailer: a.Mailer, Sealer: sealer, OTP: otp.TOTP{}, WebAuthn: rp, OneTime: a.eph, Counter: a.eph,

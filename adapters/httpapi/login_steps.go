@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secuird/secuird/core/account"
+	"github.com/secuird/secuird/core/fault"
 	"github.com/secuird/secuird/core/throttle"
 )
 
@@ -21,6 +22,9 @@ func (h *handlers) loginStepRoutes(v1 fiber.Router, lim func(string, []throttle.
 	a.Post("/webauthn/login/begin", lim("webauthn-login", h.d.Limits.Login), h.webauthnLoginBegin)
 	a.Post("/webauthn/login/complete", lim("webauthn-login", h.d.Limits.Login), h.webauthnLoginComplete)
 	a.Post("/reauthenticate", lim("reauthenticate", h.d.Limits.Login), h.requireSession, h.reauthenticate)
+	// Step-up with a passkey: the same counter as the password and code.
+	a.Post("/reauthenticate/webauthn/begin", lim("reauthenticate", h.d.Limits.Login), h.requireSession, h.reauthWebauthnBegin)
+	a.Post("/reauthenticate/webauthn/complete", lim("reauthenticate", h.d.Limits.Login), h.requireSession, h.reauthWebauthnComplete)
 }
 
 // respondPending answers a first factor that needs a second one: no
@@ -132,6 +136,38 @@ func (h *handlers) reauthenticate(c *fiber.Ctx) error {
 		return fail(c, err)
 	}
 	s, err := h.d.Accounts.Reauthenticate(c.UserContext(), principal(c), account.ReauthInput{Password: b.Password, Code: b.Code}, requestSource(c))
+	if err != nil {
+		return fail(c, err)
+	}
+	return respond(c, fiber.StatusOK, "Re-authenticated", fiber.Map{"auth_time": s.AuthTime, "amr": s.AMR})
+}
+
+// reauthWebauthnBegin is POST /auth/reauthenticate/webauthn/begin: request
+// options for a passkey step-up of the session (the user's own passkeys;
+// 404 when the user has none). The handle comes back as session_token and
+// in X-WebAuthn-Session-Token, as for a sign-in.
+func (h *handlers) reauthWebauthnBegin(c *fiber.Ctx) error {
+	ch, err := h.d.Accounts.BeginPasskeyReauth(c.UserContext(), principal(c))
+	if err != nil {
+		return fail(c, err)
+	}
+	return rawOptions(c, ch)
+}
+
+// reauthWebauthnComplete is POST /auth/reauthenticate/webauthn/complete:
+// the assertion ({session_token, credential}; the handle may come in
+// X-WebAuthn-Session-Token instead) moves the session's auth time to now.
+func (h *handlers) reauthWebauthnComplete(c *fiber.Ctx) error {
+	var b ceremonyBody
+	if err := decodeJSON(c, &b); err != nil {
+		return fail(c, err)
+	}
+	if len(b.Credential) == 0 {
+		return fail(c, &fault.Error{Op: "httpapi.reauthWebauthnComplete", Kind: fault.Invalid, Msg: "Validation failed",
+			Fields: map[string][]string{"credential": {"Credential is required"}}})
+	}
+	s, err := h.d.Accounts.Reauthenticate(c.UserContext(), principal(c), account.ReauthInput{
+		CeremonyToken: sessionToken(c, b), Credential: b.Credential}, requestSource(c))
 	if err != nil {
 		return fail(c, err)
 	}

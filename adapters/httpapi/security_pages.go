@@ -65,6 +65,10 @@ type reauthView struct {
 	// Next is the account page to return to.
 	Next    string
 	HasTOTP bool
+	// HasPassword shows the password field; HasPasskey the passkey
+	// button (web/static/js/passkey.js, data-passkey-reauth).
+	HasPassword bool
+	HasPasskey  bool
 	// Error is a catalogue key.
 	Error string
 }
@@ -239,8 +243,27 @@ func reauthNext(raw string) string {
 	return "/account/security"
 }
 
+// reauthView returns the step-up form for p, returning to next: the
+// password field (unless the account has none), the code field with TOTP,
+// the passkey button with a passkey.
+func (h *handlers) reauthView(c *fiber.Ctx, p account.Principal, next string) reauthView {
+	ctx := c.UserContext()
+	view := reauthView{Next: next, HasPassword: true}
+	st, _ := h.d.MFA.StatusTOTP(ctx, p.User.ID)
+	view.HasTOTP = st.Enabled
+	if pk, err := h.d.MFA.StatusPasskeys(ctx, p.User.ID); err == nil {
+		view.HasPasskey = pk.Enabled
+	}
+	if me, err := h.d.Accounts.Me(ctx, p); err == nil {
+		// Without another way in, the password field stays.
+		view.HasPassword = me.HasPassword || (!view.HasTOTP && !view.HasPasskey)
+	}
+	return view
+}
+
 // reauthPage is GET and POST /account/reauth: the step-up form (password
-// or a code from the authenticator app).
+// or a code from the authenticator app; the passkey button posts to
+// /account/reauth/passkey).
 func (h *handlers) reauthPage(c *fiber.Ctx) error {
 	p := uiPrincipal(c)
 	post := c.Method() == fiber.MethodPost
@@ -248,26 +271,64 @@ func (h *handlers) reauthPage(c *fiber.Ctx) error {
 	if post {
 		next = reauthNext(strings.Clone(c.FormValue("next")))
 	}
-	st, _ := h.d.MFA.StatusTOTP(c.UserContext(), p.User.ID)
-	view := reauthView{Next: next, HasTOTP: st.Enabled}
 	// Only a POST (CSRF-checked and rate limited) checks a password: the
 	// GET route also answers HEAD, and FormValue reads the query too, so
 	// "anything but GET" let HEAD ?password= guess without either.
 	if !post {
-		return h.sendPage(c, fiber.StatusOK, pageReauth, h.accountPage(c, "security.reauth.title", view))
+		return h.sendReauth(c, fiber.StatusOK, h.reauthView(c, p, next))
 	}
 	_, err := h.d.Accounts.Reauthenticate(c.UserContext(), p, account.ReauthInput{Password: c.FormValue("password"),
 		Code: strings.Clone(c.FormValue("code"))}, requestSource(c))
 	if err != nil {
-		fe := fault.As(err)
-		if fe == nil || fe.Kind == fault.Internal {
-			logger(c).Error("security page: reauthenticate", "error", err.Error())
-		}
-		view.Error = "security.reauth.error.failed"
-		if fault.Is(err, fault.RateLimited) {
-			view.Error = "common.error.rate_limited"
-		}
-		return h.sendPage(c, fiber.StatusUnauthorized, pageReauth, h.accountPage(c, "security.reauth.title", view))
+		return h.reauthFailed(c, p, next, "security.reauth.error.failed", err)
+	}
+	return h.redirectFlash(c, next, "success", "security.reauth.done")
+}
+
+// reauthFailed shows the step-up form again with the error errKey (or the
+// rate-limit message).
+func (h *handlers) reauthFailed(c *fiber.Ctx, p account.Principal, next, errKey string, err error) error {
+	fe := fault.As(err)
+	if fe == nil || fe.Kind == fault.Internal {
+		logger(c).Error("security page: reauthenticate", "error", err.Error())
+	}
+	view := h.reauthView(c, p, next)
+	view.Error = errKey
+	if fault.Is(err, fault.RateLimited) {
+		view.Error = "common.error.rate_limited"
+	}
+	return h.sendReauth(c, fiber.StatusUnauthorized, view)
+}
+
+func (h *handlers) sendReauth(c *fiber.Ctx, status int, view reauthView) error {
+	pg := h.accountPage(c, "security.reauth.title", view)
+	if view.HasPasskey {
+		pg.Scripts = []string{"/static/js/passkey.js"}
+	}
+	return h.sendPage(c, status, pageReauth, pg)
+}
+
+// reauthPasskeyBegin is POST /account/reauth/passkey/begin (fetch from
+// web/static/js/passkey.js with the form's CSRF token): the request
+// options of a passkey step-up of this session.
+func (h *handlers) reauthPasskeyBegin(c *fiber.Ctx) error {
+	ch, err := h.d.Accounts.BeginPasskeyReauth(c.UserContext(), uiPrincipal(c))
+	if err != nil {
+		return fail(c, err)
+	}
+	return rawOptions(c, ch)
+}
+
+// reauthPasskeyPage is POST /account/reauth/passkey: the assertion made by
+// web/static/js/passkey.js renews the session's proof, then the validated
+// next page follows, as after the password.
+func (h *handlers) reauthPasskeyPage(c *fiber.Ctx) error {
+	p := uiPrincipal(c)
+	next := reauthNext(strings.Clone(c.FormValue("next")))
+	_, err := h.d.Accounts.Reauthenticate(c.UserContext(), p, account.ReauthInput{
+		CeremonyToken: strings.Clone(c.FormValue("session_token")), Credential: []byte(c.FormValue("credential"))}, requestSource(c))
+	if err != nil {
+		return h.reauthFailed(c, p, next, "security.reauth.error.passkey", err)
 	}
 	return h.redirectFlash(c, next, "success", "security.reauth.done")
 }
@@ -355,6 +416,8 @@ func (h *handlers) mountSecurityPages(app *fiber.App, auth, anySession fiber.Han
 	// The step-up shares the REST re-authentication's counter (one budget
 	// for guessing the password, whichever door is used).
 	app.Post("/account/reauth", auth, lim, h.pageLimit("reauthenticate", h.d.Limits.Login), h.reauthPage)
+	app.Post("/account/reauth/passkey/begin", auth, lim, h.reauthPasskeyBegin)
+	app.Post("/account/reauth/passkey", auth, lim, h.pageLimit("reauthenticate", h.d.Limits.Login), h.reauthPasskeyPage)
 	app.Post("/account/security/passkeys/begin", anySession, lim, h.passkeyRegisterBegin)
 	app.Post("/account/security/passkeys", anySession, lim, h.passkeyRegisterFinish)
 	app.Post("/account/security/passkeys/:id/rename", auth, lim, h.passkeyRenamePage)

@@ -48,7 +48,7 @@ func (h *handlers) accountPage(c *fiber.Ctx, titleKey string, view any) *page {
 	switch {
 	case path == "/account/password":
 		pg.SubNav[0].Current = true
-	case strings.HasPrefix(path, "/account/security/"), path == "/account/reauth":
+	case strings.HasPrefix(path, "/account/security/"), path == "/account/reauth", path == "/account/reauth/passkey":
 		pg.SubNav[1].Current = true
 	}
 	return pg

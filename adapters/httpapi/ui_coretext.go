@@ -39,15 +39,15 @@ var coreTexts = map[string]string{ //nolint:gosec // messages mapped to catalogu
 	"Invalid or expired token":                  "core.token_invalid",
 
 	// Sign-in, step-up and account state.
-	"This account is suspended":                                       "core.account_suspended",
-	"This account is not activated":                                   "core.account_not_activated",
-	"Too many failed attempts. Try again later.":                      "core.too_many_attempts",
-	"Too many wrong codes. Try again later.":                          "core.too_many_codes",
-	"The sign-in has expired or is invalid. Sign in again.":           "core.signin_expired",
-	"Session not found":                                               "core.session_not_found",
-	"Confirm it is you: sign in again with your password or a code":   "core.reauth_required",
-	"Confirm it is you: enter your password or a current code":        "core.reauth_enter",
-	"Set up the second factor your organization requires to continue": "core.mfa_setup_required",
+	"This account is suspended":                                                "core.account_suspended",
+	"This account is not activated":                                            "core.account_not_activated",
+	"Too many failed attempts. Try again later.":                               "core.too_many_attempts",
+	"Too many wrong codes. Try again later.":                                   "core.too_many_codes",
+	"The sign-in has expired or is invalid. Sign in again.":                    "core.signin_expired",
+	"Session not found":                                                        "core.session_not_found",
+	"Confirm it is you: sign in again with your password, a code or a passkey": "core.reauth_required",
+	"Confirm it is you: enter your password or a current code":                 "core.reauth_enter",
+	"Set up the second factor your organization requires to continue":          "core.mfa_setup_required",
 
 	// Two-factor authentication and passkeys (mfaflow).
 	"Code is required":                                       "core.code_required",
@@ -63,6 +63,7 @@ var coreTexts = map[string]string{ //nolint:gosec // messages mapped to catalogu
 	"Unknown or expired challenge":                           "core.passkey_challenge",
 	"This passkey is registered already":                     "core.passkey_exists",
 	"Passkey not found":                                      "core.passkey_not_found",
+	"You have no passkey":                                    "core.passkey_none",
 	"Must be at most 100 characters on one line":             "core.passkey_name",
 	"This passkey is your only way to sign in; set a password or add another passkey first": "core.passkey_last_method",
 	"An organization you belong to requires a passkey; add another one first":               "core.passkey_org_requires",

@@ -35,6 +35,8 @@ type SecondFactors interface {
 	EvaluateUser(ctx context.Context, userID string, src audit.Source) (mfa.Aggregate, error)
 	BeginPasskeyLogin(ctx context.Context, u *identity.User, secondFactor, conditional bool) (mfaflow.Challenge, error)
 	FinishPasskeyLogin(ctx context.Context, sessionToken string, response []byte, wantUserID string, src audit.Source) (mfaflow.PasskeyLogin, error)
+	BeginPasskeyStepUp(ctx context.Context, u identity.User, bind string) (mfaflow.Challenge, error)
+	FinishPasskeyStepUp(ctx context.Context, sessionToken string, response []byte, u identity.User, bind string, src audit.Source) (mfaflow.PasskeyLogin, error)
 }
 
 // UseSecondFactors plugs the MFA use cases into the login state machine

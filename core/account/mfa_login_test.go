@@ -21,6 +21,12 @@ import (
 // returns them.
 func withMFA(t *testing.T, e *env) *mfaflow.Service {
 	t.Helper()
+	return withMFAConfig(t, e, mfaflow.Config{PublicURL: "https://id.example.com", CodeKey: []byte("k")})
+}
+
+// withMFAConfig is withMFA with the MFA settings cfg.
+func withMFAConfig(t *testing.T, e *env, cfg mfaflow.Config) *mfaflow.Service {
+	t.Helper()
 	sealer, err := keycrypt.NewSealer("an-encryption-key-for-tests-only", "totp-secret")
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +35,7 @@ func withMFA(t *testing.T, e *env) *mfaflow.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := mfaflow.New(mfaflow.Config{PublicURL: "https://id.example.com", CodeKey: []byte("k")}, mfaflow.Deps{
+	m := mfaflow.New(cfg, mfaflow.Deps{
 		Tx: e.store, Users: e.store, Passwords: e.store, Hasher: passhash.New(4, 4), MFA: e.store, Policies: e.store, Orgs: e.store,
 		Members: e.store, Sessions: e.eph, Lease: e.store, Audit: e.store, Mailer: e.mail, Sealer: sealer, OTP: otp.TOTP{},
 		WebAuthn: rp, OneTime: e.eph, Counter: e.eph, Clock: e.clock, Random: system.Random{},

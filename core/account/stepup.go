@@ -8,6 +8,7 @@ import (
 	"github.com/secuird/secuird/core/fault"
 	"github.com/secuird/secuird/core/identity"
 	"github.com/secuird/secuird/core/mfa"
+	"github.com/secuird/secuird/core/mfaflow"
 )
 
 // FullAccess reports whether the principal may use more than the MFA
@@ -52,15 +53,29 @@ func (s *Service) RequireRecentAuth(p Principal) error {
 		return nil
 	}
 	return &fault.Error{Op: "account.RequireRecentAuth", Kind: fault.Forbidden, Code: "REAUTHENTICATION_REQUIRED",
-		Msg:     "Confirm it is you: sign in again with your password or a code",
+		Msg:     "Confirm it is you: sign in again with your password, a code or a passkey",
 		Details: map[string]any{"max_age_seconds": int(s.cfg.StepUpMaxAge / time.Second)}}
 }
 
-// ReauthInput is fresh proof for step-up: the password, or a current TOTP
-// code.
+// ReauthInput is fresh proof for step-up: the password, a current TOTP
+// code, or a passkey assertion (Credential) answering the step-up
+// challenge named by CeremonyToken (BeginPasskeyReauth).
 type ReauthInput struct {
-	Password string
-	Code     string
+	Password      string
+	Code          string
+	CeremonyToken string
+	Credential    []byte
+}
+
+// BeginPasskeyReauth starts a passkey step-up for the principal: request
+// options for the user's own passkeys, with a single-use challenge bound
+// to the user and the session. NotFound when the user has no passkey.
+func (s *Service) BeginPasskeyReauth(ctx context.Context, p Principal) (mfaflow.Challenge, error) {
+	const op = "account.BeginPasskeyReauth"
+	if s.mfa == nil {
+		return mfaflow.Challenge{}, fault.E(op, fault.NotFound, "Passkeys are not available")
+	}
+	return s.mfa.BeginPasskeyStepUp(ctx, p.User, p.Session.ID)
 }
 
 // Reauthenticate checks fresh proof and moves the session's AuthTime to
@@ -69,7 +84,17 @@ type ReauthInput struct {
 func (s *Service) Reauthenticate(ctx context.Context, p Principal, in ReauthInput, src audit.Source) (identity.Session, error) {
 	const op = "account.Reauthenticate"
 	var f mfa.Factor
+	userVerified := false
 	switch {
+	case len(in.Credential) > 0 && s.mfa != nil:
+		pl, err := s.mfa.FinishPasskeyStepUp(ctx, in.CeremonyToken, in.Credential, p.User, p.Session.ID, src)
+		if err != nil {
+			if !fault.Is(err, fault.Internal) && !fault.Is(err, fault.Unavailable) {
+				_ = s.record(ctx, src, audit.Entry{ActorID: p.User.ID, Action: audit.UserLogin, Error: "reauth_bad_passkey"})
+			}
+			return identity.Session{}, err
+		}
+		f, userVerified = pl.Factor, pl.UserVerified
 	case in.Password != "":
 		hash, err := s.d.Passwords.PasswordHash(ctx, p.User.ID)
 		if err != nil && !fault.Is(err, fault.NotFound) {
@@ -103,8 +128,10 @@ func (s *Service) Reauthenticate(ctx context.Context, p Principal, in ReauthInpu
 	factors := []mfa.Factor{f}
 	for _, a := range sess.AMR {
 		factors = append(factors, mfa.Factor(a))
+		// A session that had "mfa" keeps it.
+		userVerified = userVerified || a == string(mfa.FactorMFA)
 	}
-	sess.AuthTime, sess.AMR = s.now(), mfa.AMR(factors, false)
+	sess.AuthTime, sess.AMR = s.now(), mfa.AMR(factors, userVerified)
 	// The session store has no update: the session is written again under
 	// the same token hash (the bearer token does not change).
 	if err := s.d.Sessions.DeleteSession(ctx, sess.TokenHash); err != nil {

@@ -20,8 +20,11 @@ type ceremony struct {
 	Kind    string `json:"kind"` // "register" or "login"
 	UserID  string `json:"user_id,omitempty"`
 	Session []byte `json:"session"`
-	// Purpose of a login: "passwordless" or "second_factor".
+	// Purpose of a login: "passwordless", "second_factor" or "step_up".
 	Purpose string `json:"purpose,omitempty"`
+	// Bound is what a step-up ceremony is bound to besides the user: the
+	// session it renews.
+	Bound string `json:"bound,omitempty"`
 }
 
 func ceremonyKey(handle string) string { return "webauthn:ceremony:" + handle }
@@ -307,6 +310,11 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sessionToken string, r
 	if err != nil {
 		return PasskeyLogin{}, err
 	}
+	if c.Purpose == "step_up" {
+		// A step-up challenge renews one session; it signs nobody in.
+		_ = s.record(ctx, src, audit.Entry{ActorID: c.UserID, Action: ActWebAuthnLoginFailed, Error: "step_up_ceremony_for_login"})
+		return PasskeyLogin{}, errPasskey(op)
+	}
 	if c.Purpose == "second_factor" && wantUserID == "" {
 		// A second-factor ceremony (user verification only preferred)
 		// never stands in for a passwordless login: it needs the pending
@@ -314,6 +322,16 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sessionToken string, r
 		_ = s.record(ctx, src, audit.Entry{ActorID: c.UserID, Action: ActWebAuthnLoginFailed, Error: "second_factor_without_pending_login"})
 		return PasskeyLogin{}, errPasskey(op)
 	}
+	return s.verifyAssertion(ctx, op, c, response, wantUserID, src)
+}
+
+// verifyAssertion checks a login assertion against its ceremony c: the
+// credential must be registered (to c's user and to wantUserID, when
+// set), the library verifies signature, RP ID, origin and user
+// verification, a sign counter that did not grow is refused and audited,
+// and passwordless and step-up ceremonies need user verification when
+// the policy requires it.
+func (s *Service) verifyAssertion(ctx context.Context, op string, c ceremony, response []byte, wantUserID string, src audit.Source) (PasskeyLogin, error) {
 	credID, _, err := s.d.WebAuthn.ParseAssertion(response)
 	if err != nil {
 		return PasskeyLogin{}, err
@@ -352,7 +370,8 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sessionToken string, r
 			Extra:       map[string]any{"credential": pk.ID, "stored": pk.SignCount, "received": a.SignCount}})
 		return PasskeyLogin{}, errPasskey(op)
 	}
-	if c.Purpose == "passwordless" && s.cfg.PasswordlessUV == "required" && !a.UserVerified {
+	if (c.Purpose == "passwordless" || c.Purpose == "step_up") && s.cfg.PasswordlessUV == "required" && !a.UserVerified {
+		_ = s.record(ctx, src, audit.Entry{ActorID: u.ID, Action: ActWebAuthnLoginFailed, Error: "user_not_verified", Extra: map[string]any{"credential": pk.ID}})
 		return PasskeyLogin{}, errPasskey(op)
 	}
 	if err := s.d.MFA.RecordPasskeyUse(ctx, u.ID, pk.ID, pk.SignCount, a.SignCount, a.Record, s.now()); err != nil {
@@ -362,12 +381,53 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sessionToken string, r
 		}
 		return PasskeyLogin{}, fault.Wrap(op, fault.Internal, err)
 	}
-	_ = s.record(ctx, src, audit.Entry{ActorID: u.ID, Action: ActWebAuthnLoginSuccess, Success: true, Extra: map[string]any{"credential": pk.ID}})
+	_ = s.record(ctx, src, audit.Entry{ActorID: u.ID, Action: ActWebAuthnLoginSuccess, Success: true, Extra: map[string]any{"credential": pk.ID, "purpose": c.Purpose}})
 	f := mfa.FactorHWK
 	if pk.BackupEligible {
 		f = mfa.FactorSWK
 	}
 	return PasskeyLogin{User: u, Passkey: pk, UserVerified: a.UserVerified, SecondFactor: c.Purpose == "second_factor", Factor: f}, nil
+}
+
+// BeginPasskeyStepUp starts a step-up (re-authentication) ceremony for
+// the signed-in user u: only u's passkeys are allowed, user verification
+// follows the passwordless policy, and the challenge is bound to u and to
+// the session bind (its ID) and good once, for CeremonyTTL. NotFound when
+// u has no passkey.
+func (s *Service) BeginPasskeyStepUp(ctx context.Context, u identity.User, bind string) (Challenge, error) {
+	const op = "mfaflow.BeginPasskeyStepUp"
+	pu, err := s.passkeyUser(ctx, u)
+	if err != nil {
+		return Challenge{}, fault.Wrap(op, fault.Internal, err)
+	}
+	if len(pu.Passkeys) == 0 {
+		return Challenge{}, fault.E(op, fault.NotFound, "You have no passkey")
+	}
+	opts, session, err := s.d.WebAuthn.BeginLogin(&pu, ports.PasskeyOptions{UserVerification: s.cfg.PasswordlessUV})
+	if err != nil {
+		return Challenge{}, fault.Wrap(op, fault.Internal, err)
+	}
+	h, err := s.putCeremony(ctx, ceremony{Kind: "login", Purpose: "step_up", UserID: u.ID, Bound: bind, Session: session})
+	if err != nil {
+		return Challenge{}, fault.Wrap(op, fault.Unavailable, err)
+	}
+	return Challenge{Options: opts, SessionToken: h}, nil
+}
+
+// FinishPasskeyStepUp verifies the assertion of a step-up ceremony begun
+// by BeginPasskeyStepUp for the same user and session. Any other
+// ceremony (a sign-in's) is refused, as is a counter regression.
+func (s *Service) FinishPasskeyStepUp(ctx context.Context, sessionToken string, response []byte, u identity.User, bind string, src audit.Source) (PasskeyLogin, error) {
+	const op = "mfaflow.FinishPasskeyStepUp"
+	c, err := s.takeCeremony(ctx, op, sessionToken, "login")
+	if err != nil {
+		return PasskeyLogin{}, err
+	}
+	if c.Purpose != "step_up" || c.UserID != u.ID || c.Bound != bind {
+		_ = s.record(ctx, src, audit.Entry{ActorID: u.ID, Action: ActWebAuthnLoginFailed, Error: "not_a_step_up_ceremony"})
+		return PasskeyLogin{}, errPasskey(op)
+	}
+	return s.verifyAssertion(ctx, op, c, response, u.ID, src)
 }
 
 // PasskeyStatus is what GET /auth/webauthn/status shows.

@@ -12,6 +12,8 @@
 //   pending login's challenge.
 // - Security page: a button with data-passkey-register="<options URL>"
 //   adds a passkey.
+// - Step-up page: a button with data-passkey-reauth="<options URL>"
+//   confirms a sensitive change with one of the user's passkeys.
 // In every case the result goes into the enclosing form (fields
 // credential and session_token), which is submitted. Messages come from
 // the form's data-msg-unsupported and data-msg-failed (translated by the
@@ -201,6 +203,32 @@
     autofillTimer = setTimeout(start, 1500);
   }
 
+  // reauth is the step-up: the options come from the endpoint named by
+  // data-passkey-reauth (posted with the form's CSRF token), the assertion
+  // goes into the enclosing form, which is submitted.
+  async function reauth(button) {
+    var form = button.form;
+    if (!supported()) {
+      showError(form, message(form, "unsupported", "This browser does not support passkeys."));
+      return;
+    }
+    button.disabled = true;
+    try {
+      var resp = await fetch(button.getAttribute("data-passkey-reauth"), {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ csrf_token: form.elements.csrf_token.value })
+      });
+      if (!resp.ok) { throw new Error("begin failed"); }
+      var opts = await resp.json();
+      var cred = await navigator.credentials.get({ publicKey: requestOptions(opts) });
+      submitAssertion(form, opts, cred);
+    } catch (e) {
+      button.disabled = false;
+      showError(form, message(form, "failed", "The passkey was not accepted. Try again."));
+    }
+  }
+
   // register adds a passkey: the options come from the endpoint named by
   // data-passkey-register (posted with the form's CSRF token), the
   // attestation goes into the enclosing form, which is submitted.
@@ -243,6 +271,9 @@
     });
     document.querySelectorAll("[data-passkey-register]").forEach(function (b) {
       b.addEventListener("click", function (ev) { ev.preventDefault(); register(b); });
+    });
+    document.querySelectorAll("[data-passkey-reauth]").forEach(function (b) {
+      b.addEventListener("click", function (ev) { ev.preventDefault(); reauth(b); });
     });
     document.querySelectorAll("form[data-passkey-login]").forEach(function (form) {
       form.querySelectorAll("[data-passkey-signin]").forEach(function (b) {
