@@ -152,6 +152,13 @@ func (h *handlers) exportAudit(c *fiber.Ctx, q auditlog.Query, format string) er
 	if q.Scope == auditlog.Org {
 		name += "-" + fileSafe(q.OrgID)
 	}
+	return streamAudit(c, seq, name, format)
+}
+
+// streamAudit sends seq as a download named name (plus a time stamp and
+// the format's extension) in format (CSV or JSON lines), written while it
+// is read, a page at a time.
+func streamAudit(c *fiber.Ctx, seq iter.Seq2[audit.Entry, error], name, format string) error {
 	name += "-" + time.Now().UTC().Format("20060102T150405Z")
 	write := writeJSONLines
 	if format == auditFormatCSV {

@@ -204,10 +204,10 @@ func loadPages(brand Brand) (*pages, error) {
 	}
 	for _, f := range names {
 		name := strings.TrimSuffix(f, ".html")
-		if name == "layout" {
+		if name == "layout" || name == "partials" {
 			continue
 		}
-		t, err := template.New(f).Funcs(funcs).ParseFS(fsys, "layout.html", f)
+		t, err := template.New(f).Funcs(funcs).ParseFS(fsys, "layout.html", "partials.html", f)
 		if err != nil {
 			return nil, fmt.Errorf("hosted page %s: %w", name, err)
 		}
@@ -397,34 +397,14 @@ func (h *handlers) uiCSRFValid(c *fiber.Ctx) bool {
 // to the security page where the required method is set up. POSTs must
 // carry a valid CSRF token. The principal is in Locals for uiPrincipal and
 // newPage.
-func (h *handlers) uiAuth(c *fiber.Ctx) error {
-	tok := h.ssoToken(c)
-	var p account.Principal
-	var err error
-	if tok != "" {
-		p, err = h.d.Accounts.Authenticate(c.UserContext(), tok)
-	}
-	if tok == "" || err != nil {
-		if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
-			return h.uiError(c, fiber.StatusUnauthorized, "common.error.csrf")
-		}
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Redirect("/login?next="+url.QueryEscape(safePath(string(c.Request().URI().RequestURI()))), fiber.StatusSeeOther)
-	}
-	c.Locals(uiPrincipalKey, &p)
-	if c.Method() == fiber.MethodPost && !h.uiCSRFValid(c) {
-		return h.uiError(c, fiber.StatusForbidden, "common.error.csrf")
-	}
-	if !p.FullAccess() {
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Redirect("/account/security", fiber.StatusSeeOther)
-	}
-	return c.Next()
-}
+func (h *handlers) uiAuth(c *fiber.Ctx) error { return h.uiGuard(c, true) }
 
 // uiAuthAny is uiAuth that also admits a compliance-only session (the
 // security page and sign-out: SEED-SPEC 3.5's allow-list).
-func (h *handlers) uiAuthAny(c *fiber.Ctx) error {
+func (h *handlers) uiAuthAny(c *fiber.Ctx) error { return h.uiGuard(c, false) }
+
+// uiGuard is uiAuth (full) and uiAuthAny.
+func (h *handlers) uiGuard(c *fiber.Ctx, full bool) error {
 	tok := h.ssoToken(c)
 	var p account.Principal
 	var err error
@@ -441,6 +421,10 @@ func (h *handlers) uiAuthAny(c *fiber.Ctx) error {
 	c.Locals(uiPrincipalKey, &p)
 	if c.Method() == fiber.MethodPost && !h.uiCSRFValid(c) {
 		return h.uiError(c, fiber.StatusForbidden, "common.error.csrf")
+	}
+	if full && !p.FullAccess() {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Redirect("/account/security", fiber.StatusSeeOther)
 	}
 	return c.Next()
 }

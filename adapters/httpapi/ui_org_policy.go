@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"bufio"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -300,33 +298,7 @@ func (h *handlers) orgAuditExport(c *fiber.Ctx) error {
 	if err != nil {
 		return h.orgFail(c, o.Base+"/audit", err)
 	}
-	name := "audit-logs-" + fileSafe(o.Org.Slug) + "-" + time.Now().UTC().Format("20060102T150405Z")
-	write := writeJSONLines
-	if format == auditFormatCSV {
-		write = writeCSV
-		name += ".csv"
-		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	} else {
-		name += ".jsonl"
-		c.Set(fiber.HeaderContentType, "application/x-ndjson")
-	}
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	lg := logger(c)
-	pr, pw := io.Pipe()
-	go func() {
-		bw := bufio.NewWriterSize(pw, 32<<10)
-		err := write(bw, seq)
-		if err == nil {
-			err = bw.Flush()
-		}
-		if err != nil && fault.As(err) != nil {
-			lg.Error("audit export failed", "error", err.Error())
-		}
-		_ = pw.CloseWithError(err)
-	}()
-	c.Context().SetBodyStream(pr, -1)
-	return nil
+	return streamAudit(c, seq, "audit-logs-"+fileSafe(o.Org.Slug), format)
 }
 
 // orgSettingsView is the settings page: name, description, logo, and the
