@@ -75,6 +75,36 @@ func backends(t *testing.T) map[string]func(*app.Config) {
 	return out
 }
 
+// requireBackendServices fails or skips t, per testenv, when the named
+// backend needs Postgres and Redis and they are not configured.
+func requireBackendServices(t *testing.T, name string) {
+	t.Helper()
+	if name != "embedded" {
+		testenv.PostgresURL(t)
+		testenv.RedisURL(t)
+	}
+}
+
+// eachBackend runs test as a parallel subtest per storage backend (see
+// backends), with the backend's configuration.
+func eachBackend(t *testing.T, test func(t *testing.T, configure func(*app.Config))) {
+	t.Helper()
+	for name, configure := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			requireBackendServices(t, name)
+			t.Parallel()
+			test(t, configure)
+		})
+	}
+}
+
+// backendSlug names the backend of an eachBackend subtest in a form fit
+// for an email address or an organization slug ("postgres-redis").
+func backendSlug(t *testing.T) string {
+	name := t.Name()
+	return strings.ReplaceAll(name[strings.LastIndex(name, "/")+1:], "+", "-")
+}
+
 func startServer(t *testing.T, configure ...func(*app.Config)) *server {
 	t.Helper()
 	cfg, err := app.Load(func(k string) string {
@@ -244,10 +274,7 @@ func (s *server) linkToken(t *testing.T, to, template string) string {
 func TestAPI(t *testing.T) {
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
+			requireBackendServices(t, name)
 			s := startServer(t, backend)
 			t.Run("health reports every dependency", func(t *testing.T) {
 				r := s.call(t, "GET", "/api/health", "", nil)

@@ -99,10 +99,7 @@ func actions(rows []auditRow) []string {
 func TestAuditAPI(t *testing.T) {
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
+			requireBackendServices(t, name)
 			s := startServer(t, backend)
 			// The first account becomes a platform admin; the flag is also
 			// set explicitly, as an operator would.

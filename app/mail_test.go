@@ -16,7 +16,6 @@ import (
 	"github.com/secuird/secuird/core/fault"
 	"github.com/secuird/secuird/core/message"
 	"github.com/secuird/secuird/ports"
-	"github.com/secuird/secuird/ports/porttest/testenv"
 )
 
 // startMailServer runs a node whose outbox delivers through sender.
@@ -90,10 +89,7 @@ func eventually(t *testing.T, what string, check func() bool) {
 func TestMailThroughTheOutbox(t *testing.T) {
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
+			requireBackendServices(t, name)
 			t.Run("the verification mail is delivered by the worker and its link works", func(t *testing.T) {
 				rec := mail.NewRecorder()
 				s := startMailServer(t, rec, backend)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/secuird/secuird/app"
 	"github.com/secuird/secuird/core/message"
-	"github.com/secuird/secuird/ports/porttest/testenv"
 )
 
 // pendingData is the answer of a first factor that needs a second one.
@@ -56,72 +55,65 @@ func (s *server) enableTOTP(t *testing.T, token string) (string, []string) {
 // or backup code) turns it into a session once.
 func TestLoginSecondFactor(t *testing.T) {
 	t.Parallel()
-	for name, configure := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
-			t.Parallel()
-			s := startServer(t, configure)
-			alice := s.register(t, "alice-2fa@example.com")
-			_, backups := s.enableTOTP(t, alice.Token)
+	eachBackend(t, func(t *testing.T, configure func(*app.Config)) {
+		s := startServer(t, configure)
+		alice := s.register(t, "alice-2fa@example.com")
+		_, backups := s.enableTOTP(t, alice.Token)
 
-			p := s.loginStep(t, alice.User.Email)
-			if p.Token != "" || !p.RequiresTOTP || p.RequiresWebAuthn || !p.RequiresMFA || p.PendingToken == "" {
-				t.Fatalf("password step: %+v", p)
-			}
-			if got, err := s.app.Store().UserByEmail(t.Context(), alice.User.Email); err != nil || got.LastLoginAt != nil {
-				t.Fatalf("last_login_at set before the second factor: %v %v", got.LastLoginAt, err)
-			}
-			// The pending login is not a session anywhere.
-			for _, path := range []string{"/api/v1/auth/me", "/api/v1/users/me", "/api/v1/auth/sessions", "/api/v1/users/me/mfa-compliance", "/api/v1/organizations"} {
-				expect(t, s.call(t, "GET", path, p.PendingToken, nil), 401, "INVALID_TOKEN")
-			}
-			expect(t, s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": p.PendingToken, "code": "000000"}), 401, "AUTHENTICATION_ERROR")
-			r := s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"code": backups[0], "is_backup_code": true}, "X-Pending-Token", p.PendingToken)
-			expect(t, r, 200, "")
-			var done pendingData
-			r.data(t, &done)
-			if done.Token == "" || done.ComplianceOnly {
-				t.Fatalf("second step: %s", r.raw)
-			}
-			expect(t, s.call(t, "GET", "/api/v1/auth/me", done.Token, nil), 200, "")
-			if got, err := s.app.Store().UserByEmail(t.Context(), alice.User.Email); err != nil || got.LastLoginAt == nil {
-				t.Fatalf("last_login_at not set with the session: %v", err)
-			}
-			// Single use.
-			expect(t, s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": p.PendingToken, "code": backups[1], "is_backup_code": true}), 401, "INVALID_TOKEN")
+		p := s.loginStep(t, alice.User.Email)
+		if p.Token != "" || !p.RequiresTOTP || p.RequiresWebAuthn || !p.RequiresMFA || p.PendingToken == "" {
+			t.Fatalf("password step: %+v", p)
+		}
+		if got, err := s.app.Store().UserByEmail(t.Context(), alice.User.Email); err != nil || got.LastLoginAt != nil {
+			t.Fatalf("last_login_at set before the second factor: %v %v", got.LastLoginAt, err)
+		}
+		// The pending login is not a session anywhere.
+		for _, path := range []string{"/api/v1/auth/me", "/api/v1/users/me", "/api/v1/auth/sessions", "/api/v1/users/me/mfa-compliance", "/api/v1/organizations"} {
+			expect(t, s.call(t, "GET", path, p.PendingToken, nil), 401, "INVALID_TOKEN")
+		}
+		expect(t, s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": p.PendingToken, "code": "000000"}), 401, "AUTHENTICATION_ERROR")
+		r := s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"code": backups[0], "is_backup_code": true}, "X-Pending-Token", p.PendingToken)
+		expect(t, r, 200, "")
+		var done pendingData
+		r.data(t, &done)
+		if done.Token == "" || done.ComplianceOnly {
+			t.Fatalf("second step: %s", r.raw)
+		}
+		expect(t, s.call(t, "GET", "/api/v1/auth/me", done.Token, nil), 200, "")
+		if got, err := s.app.Store().UserByEmail(t.Context(), alice.User.Email); err != nil || got.LastLoginAt == nil {
+			t.Fatalf("last_login_at not set with the session: %v", err)
+		}
+		// Single use.
+		expect(t, s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": p.PendingToken, "code": backups[1], "is_backup_code": true}), 401, "INVALID_TOKEN")
 
-			// Invite acceptance never signs into an existing account, and
-			// a pending login is not a session there either.
-			owner := s.register(t, "inviter-2fa@example.com")
-			org := s.createOrg(t, owner.Token, "Inviting", "inviting-2fa")
-			expect(t, s.call(t, "POST", "/api/v1/organizations/"+org+"/invites", owner.Token, map[string]any{"email": alice.User.Email, "role": "member"}), 201, "")
-			inv := s.linkToken(t, alice.User.Email, message.OrgInvite)
-			p = s.loginStep(t, alice.User.Email)
-			expect(t, s.call(t, "POST", "/api/v1/invites/"+inv+"/accept", "", map[string]any{"password": pw, "password_confirm": pw}), 401, "AUTH_REQUIRED")
-			expect(t, s.call(t, "POST", "/api/v1/invites/"+inv+"/accept", p.PendingToken, nil), 401, "INVALID_TOKEN")
-			// The OIDC userinfo endpoint does not take it either.
-			req, _ := http.NewRequest(http.MethodGet, s.url+"/oidc/userinfo", nil)
-			req.Header.Set("Authorization", "Bearer "+p.PendingToken)
-			ui, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_ = ui.Body.Close()
-			if ui.StatusCode != http.StatusUnauthorized && ui.StatusCode != http.StatusForbidden {
-				t.Fatalf("userinfo with a pending token: %d", ui.StatusCode)
-			}
+		// Invite acceptance never signs into an existing account, and
+		// a pending login is not a session there either.
+		owner := s.register(t, "inviter-2fa@example.com")
+		org := s.createOrg(t, owner.Token, "Inviting", "inviting-2fa")
+		expect(t, s.call(t, "POST", "/api/v1/organizations/"+org+"/invites", owner.Token, map[string]any{"email": alice.User.Email, "role": "member"}), 201, "")
+		inv := s.linkToken(t, alice.User.Email, message.OrgInvite)
+		p = s.loginStep(t, alice.User.Email)
+		expect(t, s.call(t, "POST", "/api/v1/invites/"+inv+"/accept", "", map[string]any{"password": pw, "password_confirm": pw}), 401, "AUTH_REQUIRED")
+		expect(t, s.call(t, "POST", "/api/v1/invites/"+inv+"/accept", p.PendingToken, nil), 401, "INVALID_TOKEN")
+		// The OIDC userinfo endpoint does not take it either.
+		req, _ := http.NewRequest(http.MethodGet, s.url+"/oidc/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+p.PendingToken)
+		ui, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = ui.Body.Close()
+		if ui.StatusCode != http.StatusUnauthorized && ui.StatusCode != http.StatusForbidden {
+			t.Fatalf("userinfo with a pending token: %d", ui.StatusCode)
+		}
 
-			// Bounded attempts: after five failures the pending login is gone.
-			p = s.loginStep(t, alice.User.Email)
-			for range 5 {
-				expect(t, s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": p.PendingToken, "code": "ZZZZZZZZZZZZZZZZ", "is_backup_code": true}), 401, "AUTHENTICATION_ERROR")
-			}
-			expect(t, s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": p.PendingToken, "code": backups[1], "is_backup_code": true}), 401, "INVALID_TOKEN")
-		})
-	}
+		// Bounded attempts: after five failures the pending login is gone.
+		p = s.loginStep(t, alice.User.Email)
+		for range 5 {
+			expect(t, s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": p.PendingToken, "code": "ZZZZZZZZZZZZZZZZ", "is_backup_code": true}), 401, "AUTHENTICATION_ERROR")
+		}
+		expect(t, s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": p.PendingToken, "code": backups[1], "is_backup_code": true}), 401, "INVALID_TOKEN")
+	})
 }
 
 // TestComplianceOnlySession checks that a user past an organization's MFA
@@ -134,8 +126,7 @@ func TestComplianceOnlySession(t *testing.T) {
 	s := startServer(t)
 	owner := s.register(t, "owner-co@example.com")
 	orgID := s.createOrg(t, owner.Token, "Strict", "strict-co")
-	expect(t, s.call(t, "PUT", "/api/v1/organizations/"+orgID+"/security-policy", owner.Token,
-		map[string]any{"mfa_policy_mode": "require_totp", "mfa_grace_period_days": 0}), 200, "")
+	s.setMFAPolicy(t, owner.Token, orgID, "require_totp", 0)
 
 	r := s.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": owner.User.Email, "password": pw})
 	expect(t, r, 200, "")
@@ -241,16 +232,9 @@ func TestMFAComplianceJobCommand(t *testing.T) {
 // requirement is missing).
 func TestLoginPolicyModes(t *testing.T) {
 	t.Parallel()
-	for name, configure := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
-			t.Parallel()
-			testLoginPolicyModes(t, startServer(t, configure))
-		})
-	}
+	eachBackend(t, func(t *testing.T, configure func(*app.Config)) {
+		testLoginPolicyModes(t, startServer(t, configure))
+	})
 }
 
 func testLoginPolicyModes(t *testing.T, s *server) {
@@ -291,8 +275,7 @@ func testLoginPolicyModes(t *testing.T, s *server) {
 				pc = s.addPasskey(t, u.Token, u.User.ID)
 			}
 			org := s.createOrg(t, u.Token, "Mode "+tt.mode, "mode-"+string(rune('a'+i)))
-			expect(t, s.call(t, "PUT", "/api/v1/organizations/"+org+"/security-policy", u.Token,
-				map[string]any{"mfa_policy_mode": tt.mode, "mfa_grace_period_days": 0}), 200, "")
+			s.setMFAPolicy(t, u.Token, org, tt.mode, 0)
 			if tt.override != nil {
 				expect(t, s.call(t, "PATCH", "/api/v1/organizations/"+org+"/users/"+u.User.ID+"/security-policy", u.Token, tt.override), 200, "")
 			}
@@ -329,84 +312,61 @@ func testLoginPolicyModes(t *testing.T, s *server) {
 // next login asks for the new factor and gives a full session.
 func TestLoginPolicyTransitions(t *testing.T) {
 	t.Parallel()
-	for name, configure := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
-			t.Parallel()
-			s := startServer(t, configure)
-			owner := s.verifiedUser(t, "owner-tr@example.com")
-			bob := s.verifiedUser(t, "bob-tr@example.com")
-			orgID := s.newOrg(t, owner.Token, "transit-"+strings.TrimPrefix(randomName(), "t_"))
-			s.joinOrg(t, owner.Token, orgID, bob, "member")
-			// The owner is exempt, so only bob's standing matters.
-			expect(t, s.call(t, "PATCH", "/api/v1/organizations/"+orgID+"/users/"+owner.User.ID+"/security-policy", owner.Token,
-				map[string]any{"mfa_override_mode": "exempt"}), 200, "")
-			policy := func(mode string) {
-				t.Helper()
-				expect(t, s.call(t, "PUT", "/api/v1/organizations/"+orgID+"/security-policy", owner.Token,
-					map[string]any{"mfa_policy_mode": mode, "mfa_grace_period_days": 0}), 200, "")
-			}
-			standing := func(token string) string {
-				t.Helper()
-				r := s.call(t, "GET", "/api/v1/users/me/mfa-compliance", token, nil)
-				expect(t, r, 200, "")
-				var c struct {
-					Overall string `json:"overall_status"`
-				}
-				r.data(t, &c)
-				return c.Overall
-			}
+	eachBackend(t, func(t *testing.T, configure func(*app.Config)) {
+		s := startServer(t, configure)
+		owner := s.verifiedUser(t, "owner-tr@example.com")
+		bob := s.verifiedUser(t, "bob-tr@example.com")
+		orgID := s.newOrg(t, owner.Token, "transit-"+strings.TrimPrefix(randomName(), "t_"))
+		s.joinOrg(t, owner.Token, orgID, bob, "member")
+		// The owner is exempt, so only bob's standing matters.
+		s.exemptFromMFAPolicy(t, owner.Token, orgID, owner.User.ID)
 
-			policy("require_totp")
-			d := s.loginStep(t, bob.User.Email)
-			if d.Token == "" || !d.ComplianceOnly || !d.RequiresEnroll || standing(d.Token) != "past_due" {
-				t.Fatalf("past due: %+v", d)
-			}
-			expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), 403, "MFA_COMPLIANCE_REQUIRED")
+		s.setMFAPolicy(t, owner.Token, orgID, "require_totp", 0)
+		d := s.loginStep(t, bob.User.Email)
+		if d.Token == "" || !d.ComplianceOnly || !d.RequiresEnroll || s.mfaStanding(t, d.Token) != "past_due" {
+			t.Fatalf("past due: %+v", d)
+		}
+		expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), 403, "MFA_COMPLIANCE_REQUIRED")
 
-			// Relaxing the policy re-evaluates bob: a full session.
-			policy("optional")
-			d = s.loginStep(t, bob.User.Email)
-			if d.Token == "" || d.ComplianceOnly || d.RequiresEnroll || standing(d.Token) != "not_applicable" {
-				t.Fatalf("after relaxing the policy: %+v", d)
-			}
-			expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), 200, "")
+		// Relaxing the policy re-evaluates bob: a full session.
+		s.setMFAPolicy(t, owner.Token, orgID, "optional", 0)
+		d = s.loginStep(t, bob.User.Email)
+		if d.Token == "" || d.ComplianceOnly || d.RequiresEnroll || s.mfaStanding(t, d.Token) != "not_applicable" {
+			t.Fatalf("after relaxing the policy: %+v", d)
+		}
+		expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), 200, "")
 
-			// Tightened again and suspended by the job: the job ends his
-			// sessions, and a login still gives a compliance-only session.
-			policy("require_totp_or_webauthn")
-			rep, err := s.app.MFA.RunComplianceJob(t.Context(), "test-node")
-			if err != nil || rep.Suspended != 1 {
-				t.Fatalf("job: %+v, %v", rep, err)
-			}
-			expect(t, s.call(t, "GET", "/api/v1/auth/me", d.Token, nil), 401, "INVALID_TOKEN")
-			if u, _ := s.app.Store().UserByID(t.Context(), bob.User.ID); u.Status != "compliance_suspended" {
-				t.Fatalf("after the job: %s", u.Status)
-			}
-			d = s.loginStep(t, bob.User.Email)
-			if d.Token == "" || !d.ComplianceOnly || standing(d.Token) != "suspended" {
-				t.Fatalf("suspended login: %+v", d)
-			}
-			// Enrolling (allowed in the compliance-only session) restores
-			// him; the next login asks for the code and is full.
-			_, backups := s.enableTOTP(t, d.Token)
-			if u, _ := s.app.Store().UserByID(t.Context(), bob.User.ID); u.Status != "active" {
-				t.Fatalf("after enrolling: %s", u.Status)
-			}
-			d = s.loginStep(t, bob.User.Email)
-			if d.Token != "" || !d.RequiresTOTP {
-				t.Fatalf("after enrolling: %+v", d)
-			}
-			r := s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": d.PendingToken, "code": backups[0], "is_backup_code": true})
-			expect(t, r, 200, "")
-			r.data(t, &d)
-			if d.Token == "" || d.ComplianceOnly || standing(d.Token) != "compliant" {
-				t.Fatalf("restored: %+v", d)
-			}
-			expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), 200, "")
-		})
-	}
+		// Tightened again and suspended by the job: the job ends his
+		// sessions, and a login still gives a compliance-only session.
+		s.setMFAPolicy(t, owner.Token, orgID, "require_totp_or_webauthn", 0)
+		rep, err := s.app.MFA.RunComplianceJob(t.Context(), "test-node")
+		if err != nil || rep.Suspended != 1 {
+			t.Fatalf("job: %+v, %v", rep, err)
+		}
+		expect(t, s.call(t, "GET", "/api/v1/auth/me", d.Token, nil), 401, "INVALID_TOKEN")
+		if u, _ := s.app.Store().UserByID(t.Context(), bob.User.ID); u.Status != "compliance_suspended" {
+			t.Fatalf("after the job: %s", u.Status)
+		}
+		d = s.loginStep(t, bob.User.Email)
+		if d.Token == "" || !d.ComplianceOnly || s.mfaStanding(t, d.Token) != "suspended" {
+			t.Fatalf("suspended login: %+v", d)
+		}
+		// Enrolling (allowed in the compliance-only session) restores
+		// him; the next login asks for the code and is full.
+		_, backups := s.enableTOTP(t, d.Token)
+		if u, _ := s.app.Store().UserByID(t.Context(), bob.User.ID); u.Status != "active" {
+			t.Fatalf("after enrolling: %s", u.Status)
+		}
+		d = s.loginStep(t, bob.User.Email)
+		if d.Token != "" || !d.RequiresTOTP {
+			t.Fatalf("after enrolling: %+v", d)
+		}
+		r := s.call(t, "POST", "/api/v1/auth/totp/verify", "", map[string]any{"pending_token": d.PendingToken, "code": backups[0], "is_backup_code": true})
+		expect(t, r, 200, "")
+		r.data(t, &d)
+		if d.Token == "" || d.ComplianceOnly || s.mfaStanding(t, d.Token) != "compliant" {
+			t.Fatalf("restored: %+v", d)
+		}
+		expect(t, s.call(t, "GET", "/api/v1/organizations", d.Token, nil), 200, "")
+	})
 }

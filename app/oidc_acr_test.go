@@ -12,7 +12,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/secuird/secuird/ports/porttest/testenv"
+	"github.com/secuird/secuird/app"
 )
 
 // acrClaims are the authentication claims of an ID token.
@@ -29,7 +29,14 @@ func (r *rp) redeem(t *testing.T, res reply, body, state, verifier string) acrCl
 	if q.Get("code") == "" || q.Get("state") != state {
 		t.Fatalf("authorization response %v: want a code and state %s", q, state)
 	}
-	tok, err := r.conf.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
+	return r.exchangeClaims(t, q.Get("code"), verifier)
+}
+
+// exchangeClaims exchanges an authorization code and returns the verified
+// ID token's acr and amr.
+func (r *rp) exchangeClaims(t *testing.T, code, verifier string) acrClaims {
+	t.Helper()
+	tok, err := r.conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
@@ -53,86 +60,79 @@ func (r *rp) redeem(t *testing.T, res reply, body, state, verifier string) acrCl
 // the acr values.
 func TestOIDCStepUpWithACRValues(t *testing.T) {
 	t.Parallel()
-	for name, configure := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
-			t.Parallel()
-			s := startOIDC(t, configure)
-			r := newRP(t, s).with(t)
-			var disc struct {
-				ACRValues []string `json:"acr_values_supported"`
-			}
-			if err := r.provider.Claims(&disc); err != nil || strings.Join(disc.ACRValues, " ") != "1 2" {
-				t.Fatalf("acr_values_supported %v (%v), want 1 2", disc.ACRValues, err)
-			}
-			authURL := func(state, verifier string, extra ...oauth2.AuthCodeOption) string {
-				return r.conf.AuthCodeURL(state, append(extra, oauth2.S256ChallengeOption(verifier), gooidc.Nonce("n-"+state))...)
-			}
-			acr := func(v string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam("acr_values", v) }
-			none := oauth2.SetAuthURLParam("prompt", "none")
+	eachBackend(t, func(t *testing.T, configure func(*app.Config)) {
+		s := startOIDC(t, configure)
+		r := newRP(t, s).with(t)
+		var disc struct {
+			ACRValues []string `json:"acr_values_supported"`
+		}
+		if err := r.provider.Claims(&disc); err != nil || strings.Join(disc.ACRValues, " ") != "1 2" {
+			t.Fatalf("acr_values_supported %v (%v), want 1 2", disc.ACRValues, err)
+		}
+		authURL := func(state, verifier string, extra ...oauth2.AuthCodeOption) string {
+			return r.conf.AuthCodeURL(state, append(extra, oauth2.S256ChallengeOption(verifier), gooidc.Nonce("n-"+state))...)
+		}
+		acr := func(v string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam("acr_values", v) }
+		none := oauth2.SetAuthURLParam("prompt", "none")
 
-			// A password-only SSO session (Bob has no second factor yet).
-			v := oauth2.GenerateVerifier()
-			res, body := r.login(authURL("st-pwd", v), bobEmail, bobPassword)
-			if cl := r.redeem(t, res, body, "st-pwd", v); cl.ACR != "1" || strings.Join(cl.AMR, " ") != "pwd" {
-				t.Fatalf("password login: acr %q amr %v, want 1 and pwd", cl.ACR, cl.AMR)
-			}
-			// Bob then turns TOTP on over the REST API; the SSO session
-			// stays as it was: without acr_values it is reused at once.
-			_, backups := s.enableTOTP(t, s.loginAPI(t, bobEmail, bobPassword))
-			v = oauth2.GenerateVerifier()
-			res, body = r.get(authURL("st-sso", v, none))
-			if cl := r.redeem(t, res, body, "st-sso", v); cl.ACR != "1" {
-				t.Fatalf("SSO reuse: acr %q, want 1", cl.ACR)
-			}
+		// A password-only SSO session (Bob has no second factor yet).
+		v := oauth2.GenerateVerifier()
+		res, body := r.login(authURL("st-pwd", v), bobEmail, bobPassword)
+		if cl := r.redeem(t, res, body, "st-pwd", v); cl.ACR != "1" || strings.Join(cl.AMR, " ") != "pwd" {
+			t.Fatalf("password login: acr %q amr %v, want 1 and pwd", cl.ACR, cl.AMR)
+		}
+		// Bob then turns TOTP on over the REST API; the SSO session
+		// stays as it was: without acr_values it is reused at once.
+		_, backups := s.enableTOTP(t, s.loginAPI(t, bobEmail, bobPassword))
+		v = oauth2.GenerateVerifier()
+		res, body = r.get(authURL("st-sso", v, none))
+		if cl := r.redeem(t, res, body, "st-sso", v); cl.ACR != "1" {
+			t.Fatalf("SSO reuse: acr %q, want 1", cl.ACR)
+		}
 
-			// prompt=none asking for acr 2: the session is not good enough.
-			res, body = r.get(authURL("st-none", oauth2.GenerateVerifier(), none, acr("2")))
-			if q := redirectTo(t, res, body).Query(); q.Get("error") != "login_required" || q.Get("state") != "st-none" || q.Get("iss") != s.url {
-				t.Fatalf("prompt=none with acr_values=2 on a password-only session: %v", q)
-			}
+		// prompt=none asking for acr 2: the session is not good enough.
+		res, body = r.get(authURL("st-none", oauth2.GenerateVerifier(), none, acr("2")))
+		if q := redirectTo(t, res, body).Query(); q.Get("error") != "login_required" || q.Get("state") != "st-none" || q.Get("iss") != s.url {
+			t.Fatalf("prompt=none with acr_values=2 on a password-only session: %v", q)
+		}
 
-			// acr_values=2: the login form again, then the second factor.
-			v = oauth2.GenerateVerifier()
-			res, body = r.login(authURL("st-mfa", v, acr("2")), bobEmail, bobPassword)
-			pending, id, csrf := hiddenPending.FindStringSubmatch(body), hiddenID.FindStringSubmatch(body), hiddenCSRF.FindStringSubmatch(body)
-			if res.StatusCode != http.StatusOK || pending == nil || id == nil || csrf == nil {
-				t.Fatalf("after the password: status %d, want the code form; body %.400s", res.StatusCode, body)
-			}
-			post, err := r.browser.PostForm(s.url+"/oidc/mfa", url.Values{"id": {id[1]}, "csrf_token": {csrf[1]}, "pending_token": {pending[1]},
-				"code": {backups[0]}, "is_backup_code": {"1"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(post.Body)
-			_ = post.Body.Close()
-			cl := r.redeem(t, reply{post.StatusCode, post.Header}, string(b), "st-mfa", v)
-			if cl.ACR != "2" || !slices.Contains(cl.AMR, "otp") || !slices.Contains(cl.AMR, "mfa") {
-				t.Fatalf("after password and code: acr %q amr %v, want 2 with otp and mfa", cl.ACR, cl.AMR)
-			}
+		// acr_values=2: the login form again, then the second factor.
+		v = oauth2.GenerateVerifier()
+		res, body = r.login(authURL("st-mfa", v, acr("2")), bobEmail, bobPassword)
+		pending, id, csrf := hiddenPending.FindStringSubmatch(body), hiddenID.FindStringSubmatch(body), hiddenCSRF.FindStringSubmatch(body)
+		if res.StatusCode != http.StatusOK || pending == nil || id == nil || csrf == nil {
+			t.Fatalf("after the password: status %d, want the code form; body %.400s", res.StatusCode, body)
+		}
+		post, err := r.browser.PostForm(s.url+"/oidc/mfa", url.Values{"id": {id[1]}, "csrf_token": {csrf[1]}, "pending_token": {pending[1]},
+			"code": {backups[0]}, "is_backup_code": {"1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(post.Body)
+		_ = post.Body.Close()
+		cl := r.redeem(t, reply{post.StatusCode, post.Header}, string(b), "st-mfa", v)
+		if cl.ACR != "2" || !slices.Contains(cl.AMR, "otp") || !slices.Contains(cl.AMR, "mfa") {
+			t.Fatalf("after password and code: acr %q amr %v, want 2 with otp and mfa", cl.ACR, cl.AMR)
+		}
 
-			// The new SSO session has both factors: acr_values=2 with
-			// prompt=none now succeeds at once.
-			v = oauth2.GenerateVerifier()
-			res, body = r.get(authURL("st-none2", v, none, acr("2")))
-			if cl := r.redeem(t, res, body, "st-none2", v); cl.ACR != "2" {
-				t.Fatalf("SSO after the second factor: acr %q, want 2", cl.ACR)
-			}
+		// The new SSO session has both factors: acr_values=2 with
+		// prompt=none now succeeds at once.
+		v = oauth2.GenerateVerifier()
+		res, body = r.get(authURL("st-none2", v, none, acr("2")))
+		if cl := r.redeem(t, res, body, "st-none2", v); cl.ACR != "2" {
+			t.Fatalf("SSO after the second factor: acr %q, want 2", cl.ACR)
+		}
 
-			// max_age=0 asks for a login newer than any earlier one.
-			res, body = r.get(authURL("st-age", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("max_age", "0")))
-			if res.StatusCode != http.StatusOK || !strings.Contains(body, `name="password"`) {
-				t.Fatalf("max_age=0: status %d, want the login form; body %.300s", res.StatusCode, body)
-			}
-			res, body = r.get(authURL("st-age-none", oauth2.GenerateVerifier(), none, oauth2.SetAuthURLParam("max_age", "0")))
-			if q := redirectTo(t, res, body).Query(); q.Get("error") != "login_required" {
-				t.Fatalf("max_age=0 with prompt=none: %v", q)
-			}
-		})
-	}
+		// max_age=0 asks for a login newer than any earlier one.
+		res, body = r.get(authURL("st-age", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("max_age", "0")))
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, `name="password"`) {
+			t.Fatalf("max_age=0: status %d, want the login form; body %.300s", res.StatusCode, body)
+		}
+		res, body = r.get(authURL("st-age-none", oauth2.GenerateVerifier(), none, oauth2.SetAuthURLParam("max_age", "0")))
+		if q := redirectTo(t, res, body).Query(); q.Get("error") != "login_required" {
+			t.Fatalf("max_age=0 with prompt=none: %v", q)
+		}
+	})
 }
 
 // TestOIDCStepUpWithoutSecondFactor checks the voluntary side of

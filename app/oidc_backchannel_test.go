@@ -29,16 +29,10 @@ func TestOIDCBackchannelLogout(t *testing.T) {
 	// Development mode: the receiver is on a loopback address.
 	s := startOIDC(t, func(c *app.Config) { c.OIDCAllowPrivateBackchannel = true })
 	ctx := context.Background()
-	acme, err := s.app.Store().OrgBySlug(ctx, "acme-corp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acmeID := s.acmeID(t)
 	owner := s.loginAPI(t, "admin@acme-corp.com", "AdminPass123!")
-	r := s.call(t, "POST", "/api/v1/organizations/"+acme.ID+"/clients", owner, map[string]any{"name": "BC", "redirect_uris": []string{"http://localhost:7100/cb"},
+	cc := s.createClient(t, owner, acmeID, map[string]any{"name": "BC", "redirect_uris": []string{"http://localhost:7100/cb"},
 		"scopes": []string{"openid", "profile"}, "consent_mode": "first_party", "backchannel_logout_uri": rp.URL + "/bc"})
-	expect(t, r, 201, "")
-	var cc createdClient
-	r.data(t, &cc)
 	id := cc.Client.ClientID
 
 	b := newRP(t, s)

@@ -13,6 +13,27 @@ import (
 )
 
 // loginAPI signs a seeded user in through the REST API.
+// acmeID is the ID of the seeded organization acme-corp.
+func (s *server) acmeID(t *testing.T) string {
+	t.Helper()
+	acme, err := s.app.Store().OrgBySlug(t.Context(), "acme-corp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acme.ID
+}
+
+// createClient registers an OIDC client of the organization over the REST
+// API, as token, and returns it with its secret.
+func (s *server) createClient(t *testing.T, token, orgID string, body map[string]any) createdClient {
+	t.Helper()
+	r := s.call(t, "POST", "/api/v1/organizations/"+orgID+"/clients", token, body)
+	expect(t, r, 201, "")
+	var cc createdClient
+	r.data(t, &cc)
+	return cc
+}
+
 func (s *server) loginAPI(t *testing.T, email, password string) string {
 	t.Helper()
 	r := s.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": email, "password": password})
@@ -36,11 +57,8 @@ func TestOIDCClientManagementAPI(t *testing.T) {
 	t.Parallel()
 	s := startOIDC(t, nil)
 	ctx := context.Background()
-	acme, err := s.app.Store().OrgBySlug(ctx, "acme-corp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "/api/v1/organizations/" + acme.ID + "/clients"
+	acmeID := s.acmeID(t)
+	base := "/api/v1/organizations/" + acmeID + "/clients"
 	owner := s.loginAPI(t, "admin@acme-corp.com", "AdminPass123!")
 	admin := s.loginAPI(t, "carol@acme-corp.com", "UserPass123!")
 	member := s.loginAPI(t, bobEmail, bobPassword)
@@ -141,7 +159,7 @@ func TestOIDCClientManagementAPI(t *testing.T) {
 			t.Fatalf("charlie's roles: %+v", claims.Roles)
 		}
 		for _, ro := range claims.Roles {
-			if (ro.Slug == "acme-corp" && (ro.Role != "guest" || ro.OrgID != acme.ID)) || (ro.Slug == "tech-startup" && ro.Role != "member") {
+			if (ro.Slug == "acme-corp" && (ro.Role != "guest" || ro.OrgID != acmeID)) || (ro.Slug == "tech-startup" && ro.Role != "member") {
 				t.Errorf("role %+v", ro)
 			}
 		}
@@ -194,7 +212,7 @@ func TestOIDCClientManagementAPI(t *testing.T) {
 
 	t.Run("client changes are in the audit chain", func(t *testing.T) {
 		for _, action := range []string{"oidc.client.created", "oidc.client.updated", "oidc.client.secret_rotated", "oidc.client.disabled", "oidc.client.deleted"} {
-			rows := s.auditAll(t, "/api/v1/organizations/"+acme.ID+"/audit-logs?action="+action, owner)
+			rows := s.auditAll(t, "/api/v1/organizations/"+acmeID+"/audit-logs?action="+action, owner)
 			if len(rows) == 0 {
 				t.Errorf("no %s audit entry", action)
 			}
@@ -208,11 +226,8 @@ func TestOIDCOrgDeletionDisablesItsClients(t *testing.T) {
 	ctx := context.Background()
 	u := s.verifiedUser(t, uniq("owner")+"@example.com")
 	orgID := s.newOrg(t, u.Token, uniq("doomed"))
-	r := s.call(t, "POST", "/api/v1/organizations/"+orgID+"/clients", u.Token, map[string]any{"name": "Doomed", "grant_types": []string{"client_credentials"},
+	cc := s.createClient(t, u.Token, orgID, map[string]any{"name": "Doomed", "grant_types": []string{"client_credentials"},
 		"scopes": []string{"api:read"}})
-	expect(t, r, 201, "")
-	var cc createdClient
-	r.data(t, &cc)
 	conf := clientcredentials.Config{ClientID: cc.Client.ClientID, ClientSecret: cc.Secret, TokenURL: s.url + "/oidc/token"}
 	if _, err := conf.Token(ctx); err != nil {
 		t.Fatal(err)

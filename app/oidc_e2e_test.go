@@ -19,7 +19,6 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/secuird/secuird/app"
-	"github.com/secuird/secuird/ports/porttest/testenv"
 )
 
 const (
@@ -141,6 +140,26 @@ func (r *rp) codeFlow(t *testing.T) (*oauth2.Token, *gooidc.IDToken, string) {
 	return tok, idt, q.Get("code")
 }
 
+// concurrentWins makes n calls of try at once and counts those answered
+// 200 OK (try returns the status).
+func concurrentWins(n int, try func() int) int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for range n {
+		wg.Go(func() {
+			status := try()
+			mu.Lock()
+			defer mu.Unlock()
+			if status == http.StatusOK {
+				wins++
+			}
+		})
+	}
+	wg.Wait()
+	return wins
+}
+
 func redirectTo(t *testing.T, res reply, body string) *url.URL {
 	t.Helper()
 	if res.StatusCode != http.StatusFound {
@@ -207,300 +226,283 @@ func joseType(t *testing.T, jws string) string {
 }
 
 func TestOIDCEndToEnd(t *testing.T) {
-	for name, configure := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
+	eachBackend(t, func(t *testing.T, configure func(*app.Config)) {
+		s := startOIDC(t, configure)
+		r := newRP(t, s)
+		ctx := context.Background()
+
+		tok, idt, code := r.codeFlow(t)
+		var claims struct {
+			Email    string   `json:"email"`
+			Verified bool     `json:"email_verified"`
+			Name     string   `json:"name"`
+			AuthTime int64    `json:"auth_time"`
+			SID      string   `json:"sid"`
+			AMR      []string `json:"amr"`
+			AtHash   string   `json:"at_hash"`
+		}
+		if err := idt.Claims(&claims); err != nil {
+			t.Fatal(err)
+		}
+		if idt.Nonce != "n-456" || claims.Email != bobEmail || !claims.Verified || claims.Name != "Bob Builder" ||
+			claims.AuthTime == 0 || claims.SID == "" || claims.AtHash == "" || len(claims.AMR) == 0 {
+			t.Errorf("id token claims %+v nonce %q", claims, idt.Nonce)
+		}
+		if tok.RefreshToken == "" {
+			t.Fatal("no refresh token with offline_access")
+		}
+
+		t.Run("userinfo answers with the user's claims", func(t *testing.T) {
+			ui, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+			if err != nil {
+				t.Fatalf("userinfo: %v", err)
 			}
-			t.Parallel()
-			s := startOIDC(t, configure)
-			r := newRP(t, s)
-			ctx := context.Background()
-
-			tok, idt, code := r.codeFlow(t)
-			var claims struct {
-				Email    string   `json:"email"`
-				Verified bool     `json:"email_verified"`
-				Name     string   `json:"name"`
-				AuthTime int64    `json:"auth_time"`
-				SID      string   `json:"sid"`
-				AMR      []string `json:"amr"`
-				AtHash   string   `json:"at_hash"`
+			if ui.Subject != idt.Subject || ui.Email != bobEmail {
+				t.Errorf("userinfo %+v", ui)
 			}
-			if err := idt.Claims(&claims); err != nil {
-				t.Fatal(err)
-			}
-			if idt.Nonce != "n-456" || claims.Email != bobEmail || !claims.Verified || claims.Name != "Bob Builder" ||
-				claims.AuthTime == 0 || claims.SID == "" || claims.AtHash == "" || len(claims.AMR) == 0 {
-				t.Errorf("id token claims %+v nonce %q", claims, idt.Nonce)
-			}
-			if tok.RefreshToken == "" {
-				t.Fatal("no refresh token with offline_access")
-			}
-
-			t.Run("userinfo answers with the user's claims", func(t *testing.T) {
-				ui, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
-				if err != nil {
-					t.Fatalf("userinfo: %v", err)
-				}
-				if ui.Subject != idt.Subject || ui.Email != bobEmail {
-					t.Errorf("userinfo %+v", ui)
-				}
-			})
-
-			t.Run("the JWT access token carries scope and verifies with the JWKS", func(t *testing.T) {
-				at, err := r.provider.VerifierContext(ctx, &gooidc.Config{SkipClientIDCheck: true}).Verify(ctx, tok.AccessToken)
-				if err != nil {
-					t.Fatalf("verify access token: %v", err)
-				}
-				var c struct {
-					Scope    string `json:"scope"`
-					ClientID string `json:"client_id"`
-				}
-				_ = at.Claims(&c)
-				if !strings.Contains(c.Scope, "openid") || c.ClientID != portalID {
-					t.Errorf("access token claims %+v", c)
-				}
-			})
-
-			t.Run("the access token is typed at+jwt (RFC 9068), the ID token is not", func(t *testing.T) {
-				idToken, _ := tok.Extra("id_token").(string)
-				if typ := joseType(t, tok.AccessToken); typ != "at+jwt" {
-					t.Errorf("access token typ %q", typ)
-				}
-				if typ := joseType(t, idToken); typ != "JWT" {
-					t.Errorf("ID token typ %q", typ)
-				}
-			})
-
-			t.Run("a second redemption of the code fails and revokes what the first issued", func(t *testing.T) {
-				status, body, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
-					"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {portalRedirect}, "code_verifier": {"x"}})
-				if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
-					t.Fatalf("reused code: %d %v", status, body)
-				}
-				status, body, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
-					"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
-				if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
-					t.Errorf("refresh after code reuse: %d %v", status, body)
-				}
-				if _, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
-					t.Error("userinfo accepted an access token of a revoked family")
-				}
-			})
-
-			t.Run("refresh rotates, narrows scope and detects reuse", func(t *testing.T) {
-				tok, _, _ := r.codeFlow(t)
-				status, body, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
-					"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "scope": {"openid offline_access"}})
-				if status != http.StatusOK || body["refresh_token"] == nil || body["refresh_token"] == tok.RefreshToken {
-					t.Fatalf("refresh: %d %v", status, body)
-				}
-				if body["scope"] != "openid offline_access" {
-					t.Errorf("narrowed scope = %v", body["scope"])
-				}
-				next, _ := body["refresh_token"].(string)
-				status, body, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
-					"grant_type": {"refresh_token"}, "refresh_token": {next}, "scope": {"openid profile"}})
-				if status != http.StatusBadRequest {
-					t.Errorf("widening refresh: %d %v", status, body)
-				}
-				// Reuse of the first token (the grace window is off in tests) revokes the family.
-				status, _, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
-					"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
-				if status != http.StatusBadRequest {
-					t.Errorf("reused refresh token: %d", status)
-				}
-				status, body, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
-					"grant_type": {"refresh_token"}, "refresh_token": {next}})
-				if status != http.StatusBadRequest {
-					t.Errorf("family member after reuse: %d %v", status, body)
-				}
-			})
-
-			t.Run("of parallel refreshes of one token exactly one wins", func(t *testing.T) {
-				tok, _, _ := r.codeFlow(t)
-				var wg sync.WaitGroup
-				var mu sync.Mutex
-				wins := 0
-				for range 6 {
-					wg.Go(func() {
-						status, _, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
-							"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
-						mu.Lock()
-						defer mu.Unlock()
-						if status == http.StatusOK {
-							wins++
-						}
-					})
-				}
-				wg.Wait()
-				if wins != 1 {
-					t.Errorf("%d refreshes won, want 1", wins)
-				}
-			})
-
-			t.Run("a refresh token of another client is refused", func(t *testing.T) {
-				tok, _, _ := r.codeFlow(t)
-				status, body, _ := postForm(t, s.url+"/oidc/token", "data-api-001", "data_secret_api_2024", url.Values{
-					"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
-				if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
-					t.Errorf("cross-client refresh: %d %v", status, body)
-				}
-			})
-
-			t.Run("introspection and revocation", func(t *testing.T) {
-				tok, _, _ := r.codeFlow(t)
-				_, body, _ := postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.AccessToken}})
-				scope, _ := body["scope"].(string)
-				if body["active"] != true || body["client_id"] != portalID || !strings.Contains(scope, "openid") {
-					t.Fatalf("introspect: %v", body)
-				}
-				status, _, _ := postForm(t, s.url+"/oidc/revoke", portalID, portalSecret, url.Values{"token": {tok.AccessToken}})
-				if status != http.StatusOK {
-					t.Fatalf("revoke: %d", status)
-				}
-				_, body, _ = postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.AccessToken}})
-				if body["active"] != false {
-					t.Errorf("introspect after revoke: %v", body)
-				}
-				if _, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
-					t.Error("userinfo accepted a revoked access token")
-				}
-				_, body, _ = postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.RefreshToken}})
-				if body["active"] != true || body["token_type"] != "refresh_token" || body["client_id"] != portalID || body["sub"] == nil {
-					t.Errorf("refresh token introspection: %v", body)
-				}
-				_, body, _ = postForm(t, s.url+"/oidc/introspect", "data-api-001", "data_secret_api_2024", url.Values{"token": {tok.RefreshToken}})
-				if body["active"] != false {
-					t.Errorf("another client introspected the refresh token: %v", body)
-				}
-				status, _, _ = postForm(t, s.url+"/oidc/revoke", portalID, portalSecret, url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}})
-				if status != http.StatusOK {
-					t.Fatalf("revoke refresh: %d", status)
-				}
-				status, _, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
-				if status != http.StatusBadRequest {
-					t.Errorf("refresh after revocation: %d", status)
-				}
-				if _, body, _ = postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.RefreshToken}}); body["active"] != false {
-					t.Errorf("revoked refresh token introspection: %v", body)
-				}
-			})
-
-			t.Run("client_credentials", func(t *testing.T) {
-				cc := clientcredentials.Config{ClientID: "data-api-001", ClientSecret: "data_secret_api_2024", TokenURL: s.url + "/oidc/token", Scopes: []string{"api:read"}}
-				tok, err := cc.Token(ctx)
-				if err != nil {
-					t.Fatalf("client_credentials: %v", err)
-				}
-				_, body, _ := postForm(t, s.url+"/oidc/introspect", "data-api-001", "data_secret_api_2024", url.Values{"token": {tok.AccessToken}})
-				if body["active"] != true || body["scope"] != "api:read" || body["sub"] != "data-api-001" {
-					t.Errorf("introspect: %v", body)
-				}
-				bad := clientcredentials.Config{ClientID: "data-api-001", ClientSecret: "wrong", TokenURL: s.url + "/oidc/token"}
-				if _, err := bad.Token(ctx); err == nil {
-					t.Error("a wrong secret got a token")
-				}
-				portal := clientcredentials.Config{ClientID: portalID, ClientSecret: portalSecret, TokenURL: s.url + "/oidc/token"}
-				if _, err := portal.Token(ctx); err == nil {
-					t.Error("a client without the grant got a token")
-				}
-			})
-
-			t.Run("prompt=none with the SSO session finishes without a page", func(t *testing.T) {
-				verifier := oauth2.GenerateVerifier()
-				res, body := r.with(t).get(r.conf.AuthCodeURL("st-sso", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none")))
-				loc := redirectTo(t, res, body)
-				if loc.Query().Get("code") == "" || loc.Query().Get("state") != "st-sso" {
-					t.Errorf("silent authorization: %s", loc)
-				}
-			})
-
-			t.Run("prompt=none without a session answers login_required", func(t *testing.T) {
-				jar, _ := cookiejar.New(nil)
-				fresh := &rp{t: t, s: s, provider: r.provider, conf: r.conf, browser: newBrowser(jar)}
-				res, body := fresh.get(r.conf.AuthCodeURL("st-none", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
-				loc := redirectTo(t, res, body)
-				q := loc.Query()
-				if q.Get("error") != "login_required" || q.Get("state") != "st-none" || q.Get("iss") != s.url {
-					t.Errorf("prompt=none: %s", loc)
-				}
-			})
-
-			t.Run("end session refuses unregistered redirects and asks before logging out", func(t *testing.T) {
-				r := r.with(t)
-				tok, _, _ := r.codeFlow(t)
-				res, _ := r.get(s.url + "/oidc/end_session?client_id=" + portalID + "&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/"))
-				if res.StatusCode < 400 || res.Header.Get("Location") != "" {
-					t.Fatalf("unregistered post-logout URI: status %d location %q", res.StatusCode, res.Header.Get("Location"))
-				}
-				// A bare GET (what a cross-site page can trigger) shows the
-				// confirmation page and logs nobody out.
-				res, body := r.get(s.url + "/oidc/end_session?client_id=" + portalID + "&state=bye&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:3000/"))
-				csrf := hiddenCSRF.FindStringSubmatch(body)
-				if res.StatusCode != http.StatusOK || !strings.Contains(body, `action="/oidc/logout"`) || csrf == nil {
-					t.Fatalf("bare end_session: status %d, want the confirmation page; body %.300s", res.StatusCode, body)
-				}
-				res, body = r.get(r.conf.AuthCodeURL("st-still", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
-				if loc := redirectTo(t, res, body); loc.Query().Get("code") == "" {
-					t.Fatalf("the session ended without confirmation: %s", loc)
-				}
-				form := url.Values{"client_id": {portalID}, "post_logout_redirect_uri": {"http://localhost:3000/"}, "state": {"bye"}, "action": {"logout"}}
-				post := func(f url.Values) (reply, string) {
-					res, err := r.browser.PostForm(s.url+"/oidc/logout", f)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer res.Body.Close()
-					b, _ := io.ReadAll(res.Body)
-					return reply{res.StatusCode, res.Header}, string(b)
-				}
-				if res, _ := post(form); res.StatusCode != http.StatusForbidden {
-					t.Fatalf("confirmation without the CSRF token: status %d", res.StatusCode)
-				}
-				form.Set("csrf_token", csrf[1])
-				res, body = post(form)
-				if loc := redirectTo(t, res, body); loc.String() != "http://localhost:3000/?state=bye" {
-					t.Errorf("post-logout redirect %s", loc)
-				}
-				res, body = r.get(r.conf.AuthCodeURL("st-after", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
-				if loc := redirectTo(t, res, body); loc.Query().Get("error") != "login_required" {
-					t.Errorf("after logout, prompt=none gave %s", loc)
-				}
-				status, _, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
-				if status != http.StatusBadRequest {
-					t.Errorf("refresh after logout: %d", status)
-				}
-			})
-
-			t.Run("end session with an id_token_hint of the current session logs out at once", func(t *testing.T) {
-				r := r.with(t)
-				tok, _, _ := r.codeFlow(t)
-				hint, _ := tok.Extra("id_token").(string)
-				res, body := r.get(s.url + "/oidc/end_session?id_token_hint=" + url.QueryEscape(hint) + "&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:3000/"))
-				if loc := redirectTo(t, res, body); loc.String() != "http://localhost:3000/" {
-					t.Errorf("post-logout redirect %s", loc)
-				}
-				res, body = r.get(r.conf.AuthCodeURL("st-gone", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
-				if loc := redirectTo(t, res, body); loc.Query().Get("error") != "login_required" {
-					t.Errorf("after logout, prompt=none gave %s", loc)
-				}
-				// The same hint, now for a session that is gone, in a new
-				// session: the user is asked.
-				r.login(r.conf.AuthCodeURL("st-new", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), bobEmail, bobPassword)
-				res, body = r.get(s.url + "/oidc/end_session?id_token_hint=" + url.QueryEscape(hint))
-				if res.StatusCode != http.StatusOK || !strings.Contains(body, `action="/oidc/logout"`) {
-					t.Errorf("hint of an older session: status %d, want the confirmation page", res.StatusCode)
-				}
-				res, _ = r.get(s.url + "/oidc/end_session?id_token_hint=" + url.QueryEscape(hint[:len(hint)-4]+"AAAA"))
-				if res.StatusCode != http.StatusBadRequest {
-					t.Errorf("tampered hint: status %d", res.StatusCode)
-				}
-			})
 		})
-	}
+
+		t.Run("the JWT access token carries scope and verifies with the JWKS", func(t *testing.T) {
+			at, err := r.provider.VerifierContext(ctx, &gooidc.Config{SkipClientIDCheck: true}).Verify(ctx, tok.AccessToken)
+			if err != nil {
+				t.Fatalf("verify access token: %v", err)
+			}
+			var c struct {
+				Scope    string `json:"scope"`
+				ClientID string `json:"client_id"`
+			}
+			_ = at.Claims(&c)
+			if !strings.Contains(c.Scope, "openid") || c.ClientID != portalID {
+				t.Errorf("access token claims %+v", c)
+			}
+		})
+
+		t.Run("the access token is typed at+jwt (RFC 9068), the ID token is not", func(t *testing.T) {
+			idToken, _ := tok.Extra("id_token").(string)
+			if typ := joseType(t, tok.AccessToken); typ != "at+jwt" {
+				t.Errorf("access token typ %q", typ)
+			}
+			if typ := joseType(t, idToken); typ != "JWT" {
+				t.Errorf("ID token typ %q", typ)
+			}
+		})
+
+		t.Run("a second redemption of the code fails and revokes what the first issued", func(t *testing.T) {
+			status, body, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
+				"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {portalRedirect}, "code_verifier": {"x"}})
+			if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+				t.Fatalf("reused code: %d %v", status, body)
+			}
+			status, body, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
+				"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+			if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+				t.Errorf("refresh after code reuse: %d %v", status, body)
+			}
+			if _, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+				t.Error("userinfo accepted an access token of a revoked family")
+			}
+		})
+
+		t.Run("refresh rotates, narrows scope and detects reuse", func(t *testing.T) {
+			tok, _, _ := r.codeFlow(t)
+			status, body, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
+				"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "scope": {"openid offline_access"}})
+			if status != http.StatusOK || body["refresh_token"] == nil || body["refresh_token"] == tok.RefreshToken {
+				t.Fatalf("refresh: %d %v", status, body)
+			}
+			if body["scope"] != "openid offline_access" {
+				t.Errorf("narrowed scope = %v", body["scope"])
+			}
+			next, _ := body["refresh_token"].(string)
+			status, body, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
+				"grant_type": {"refresh_token"}, "refresh_token": {next}, "scope": {"openid profile"}})
+			if status != http.StatusBadRequest {
+				t.Errorf("widening refresh: %d %v", status, body)
+			}
+			// Reuse of the first token (the grace window is off in tests) revokes the family.
+			status, _, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
+				"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+			if status != http.StatusBadRequest {
+				t.Errorf("reused refresh token: %d", status)
+			}
+			status, body, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
+				"grant_type": {"refresh_token"}, "refresh_token": {next}})
+			if status != http.StatusBadRequest {
+				t.Errorf("family member after reuse: %d %v", status, body)
+			}
+		})
+
+		t.Run("of parallel refreshes of one token exactly one wins", func(t *testing.T) {
+			tok, _, _ := r.codeFlow(t)
+			wins := concurrentWins(6, func() int {
+				status, _, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
+					"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+				return status
+			})
+			if wins != 1 {
+				t.Errorf("%d refreshes won, want 1", wins)
+			}
+		})
+
+		t.Run("a refresh token of another client is refused", func(t *testing.T) {
+			tok, _, _ := r.codeFlow(t)
+			status, body, _ := postForm(t, s.url+"/oidc/token", "data-api-001", "data_secret_api_2024", url.Values{
+				"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+			if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+				t.Errorf("cross-client refresh: %d %v", status, body)
+			}
+		})
+
+		t.Run("introspection and revocation", func(t *testing.T) {
+			tok, _, _ := r.codeFlow(t)
+			_, body, _ := postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.AccessToken}})
+			scope, _ := body["scope"].(string)
+			if body["active"] != true || body["client_id"] != portalID || !strings.Contains(scope, "openid") {
+				t.Fatalf("introspect: %v", body)
+			}
+			status, _, _ := postForm(t, s.url+"/oidc/revoke", portalID, portalSecret, url.Values{"token": {tok.AccessToken}})
+			if status != http.StatusOK {
+				t.Fatalf("revoke: %d", status)
+			}
+			_, body, _ = postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.AccessToken}})
+			if body["active"] != false {
+				t.Errorf("introspect after revoke: %v", body)
+			}
+			if _, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+				t.Error("userinfo accepted a revoked access token")
+			}
+			_, body, _ = postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.RefreshToken}})
+			if body["active"] != true || body["token_type"] != "refresh_token" || body["client_id"] != portalID || body["sub"] == nil {
+				t.Errorf("refresh token introspection: %v", body)
+			}
+			_, body, _ = postForm(t, s.url+"/oidc/introspect", "data-api-001", "data_secret_api_2024", url.Values{"token": {tok.RefreshToken}})
+			if body["active"] != false {
+				t.Errorf("another client introspected the refresh token: %v", body)
+			}
+			status, _, _ = postForm(t, s.url+"/oidc/revoke", portalID, portalSecret, url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}})
+			if status != http.StatusOK {
+				t.Fatalf("revoke refresh: %d", status)
+			}
+			status, _, _ = postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+			if status != http.StatusBadRequest {
+				t.Errorf("refresh after revocation: %d", status)
+			}
+			if _, body, _ = postForm(t, s.url+"/oidc/introspect", portalID, portalSecret, url.Values{"token": {tok.RefreshToken}}); body["active"] != false {
+				t.Errorf("revoked refresh token introspection: %v", body)
+			}
+		})
+
+		t.Run("client_credentials", func(t *testing.T) {
+			cc := clientcredentials.Config{ClientID: "data-api-001", ClientSecret: "data_secret_api_2024", TokenURL: s.url + "/oidc/token", Scopes: []string{"api:read"}}
+			tok, err := cc.Token(ctx)
+			if err != nil {
+				t.Fatalf("client_credentials: %v", err)
+			}
+			_, body, _ := postForm(t, s.url+"/oidc/introspect", "data-api-001", "data_secret_api_2024", url.Values{"token": {tok.AccessToken}})
+			if body["active"] != true || body["scope"] != "api:read" || body["sub"] != "data-api-001" {
+				t.Errorf("introspect: %v", body)
+			}
+			bad := clientcredentials.Config{ClientID: "data-api-001", ClientSecret: "wrong", TokenURL: s.url + "/oidc/token"}
+			if _, err := bad.Token(ctx); err == nil {
+				t.Error("a wrong secret got a token")
+			}
+			portal := clientcredentials.Config{ClientID: portalID, ClientSecret: portalSecret, TokenURL: s.url + "/oidc/token"}
+			if _, err := portal.Token(ctx); err == nil {
+				t.Error("a client without the grant got a token")
+			}
+		})
+
+		t.Run("prompt=none with the SSO session finishes without a page", func(t *testing.T) {
+			verifier := oauth2.GenerateVerifier()
+			res, body := r.with(t).get(r.conf.AuthCodeURL("st-sso", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none")))
+			loc := redirectTo(t, res, body)
+			if loc.Query().Get("code") == "" || loc.Query().Get("state") != "st-sso" {
+				t.Errorf("silent authorization: %s", loc)
+			}
+		})
+
+		t.Run("prompt=none without a session answers login_required", func(t *testing.T) {
+			jar, _ := cookiejar.New(nil)
+			fresh := &rp{t: t, s: s, provider: r.provider, conf: r.conf, browser: newBrowser(jar)}
+			res, body := fresh.get(r.conf.AuthCodeURL("st-none", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+			loc := redirectTo(t, res, body)
+			q := loc.Query()
+			if q.Get("error") != "login_required" || q.Get("state") != "st-none" || q.Get("iss") != s.url {
+				t.Errorf("prompt=none: %s", loc)
+			}
+		})
+
+		t.Run("end session refuses unregistered redirects and asks before logging out", func(t *testing.T) {
+			r := r.with(t)
+			tok, _, _ := r.codeFlow(t)
+			res, _ := r.get(s.url + "/oidc/end_session?client_id=" + portalID + "&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/"))
+			if res.StatusCode < 400 || res.Header.Get("Location") != "" {
+				t.Fatalf("unregistered post-logout URI: status %d location %q", res.StatusCode, res.Header.Get("Location"))
+			}
+			// A bare GET (what a cross-site page can trigger) shows the
+			// confirmation page and logs nobody out.
+			res, body := r.get(s.url + "/oidc/end_session?client_id=" + portalID + "&state=bye&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:3000/"))
+			csrf := hiddenCSRF.FindStringSubmatch(body)
+			if res.StatusCode != http.StatusOK || !strings.Contains(body, `action="/oidc/logout"`) || csrf == nil {
+				t.Fatalf("bare end_session: status %d, want the confirmation page; body %.300s", res.StatusCode, body)
+			}
+			res, body = r.get(r.conf.AuthCodeURL("st-still", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+			if loc := redirectTo(t, res, body); loc.Query().Get("code") == "" {
+				t.Fatalf("the session ended without confirmation: %s", loc)
+			}
+			form := url.Values{"client_id": {portalID}, "post_logout_redirect_uri": {"http://localhost:3000/"}, "state": {"bye"}, "action": {"logout"}}
+			post := func(f url.Values) (reply, string) {
+				res, err := r.browser.PostForm(s.url+"/oidc/logout", f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				b, _ := io.ReadAll(res.Body)
+				return reply{res.StatusCode, res.Header}, string(b)
+			}
+			if res, _ := post(form); res.StatusCode != http.StatusForbidden {
+				t.Fatalf("confirmation without the CSRF token: status %d", res.StatusCode)
+			}
+			form.Set("csrf_token", csrf[1])
+			res, body = post(form)
+			if loc := redirectTo(t, res, body); loc.String() != "http://localhost:3000/?state=bye" {
+				t.Errorf("post-logout redirect %s", loc)
+			}
+			res, body = r.get(r.conf.AuthCodeURL("st-after", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+			if loc := redirectTo(t, res, body); loc.Query().Get("error") != "login_required" {
+				t.Errorf("after logout, prompt=none gave %s", loc)
+			}
+			status, _, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+			if status != http.StatusBadRequest {
+				t.Errorf("refresh after logout: %d", status)
+			}
+		})
+
+		t.Run("end session with an id_token_hint of the current session logs out at once", func(t *testing.T) {
+			r := r.with(t)
+			tok, _, _ := r.codeFlow(t)
+			hint, _ := tok.Extra("id_token").(string)
+			res, body := r.get(s.url + "/oidc/end_session?id_token_hint=" + url.QueryEscape(hint) + "&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:3000/"))
+			if loc := redirectTo(t, res, body); loc.String() != "http://localhost:3000/" {
+				t.Errorf("post-logout redirect %s", loc)
+			}
+			res, body = r.get(r.conf.AuthCodeURL("st-gone", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+			if loc := redirectTo(t, res, body); loc.Query().Get("error") != "login_required" {
+				t.Errorf("after logout, prompt=none gave %s", loc)
+			}
+			// The same hint, now for a session that is gone, in a new
+			// session: the user is asked.
+			r.login(r.conf.AuthCodeURL("st-new", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), bobEmail, bobPassword)
+			res, body = r.get(s.url + "/oidc/end_session?id_token_hint=" + url.QueryEscape(hint))
+			if res.StatusCode != http.StatusOK || !strings.Contains(body, `action="/oidc/logout"`) {
+				t.Errorf("hint of an older session: status %d, want the confirmation page", res.StatusCode)
+			}
+			res, _ = r.get(s.url + "/oidc/end_session?id_token_hint=" + url.QueryEscape(hint[:len(hint)-4]+"AAAA"))
+			if res.StatusCode != http.StatusBadRequest {
+				t.Errorf("tampered hint: status %d", res.StatusCode)
+			}
+		})
+	})
 }
 
 func TestOIDCRejectsClassicAttacks(t *testing.T) {
@@ -590,21 +592,11 @@ func TestOIDCRejectsClassicAttacks(t *testing.T) {
 		verifier := oauth2.GenerateVerifier()
 		res, body := r.with(t).get(r.conf.AuthCodeURL("s4", oauth2.S256ChallengeOption(verifier)))
 		code := redirectTo(t, res, body).Query().Get("code")
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		wins := 0
-		for range 6 {
-			wg.Go(func() {
-				status, _, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
-					"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {portalRedirect}, "code_verifier": {verifier}})
-				mu.Lock()
-				defer mu.Unlock()
-				if status == http.StatusOK {
-					wins++
-				}
-			})
-		}
-		wg.Wait()
+		wins := concurrentWins(6, func() int {
+			status, _, _ := postForm(t, s.url+"/oidc/token", portalID, portalSecret, url.Values{
+				"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {portalRedirect}, "code_verifier": {verifier}})
+			return status
+		})
 		if wins != 1 {
 			t.Errorf("%d redemptions won, want 1", wins)
 		}

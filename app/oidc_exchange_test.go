@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -13,22 +12,15 @@ import (
 func TestOIDCTokenExchange(t *testing.T) {
 	t.Parallel()
 	s := startOIDC(t, nil)
-	ctx := context.Background()
-	acme, err := s.app.Store().OrgBySlug(ctx, "acme-corp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acmeID := s.acmeID(t)
 	owner := s.loginAPI(t, "admin@acme-corp.com", "AdminPass123!")
 	mk := func(name string, exchange bool) createdClient {
 		grants := []string{"client_credentials"}
 		if exchange {
 			grants = append(grants, "urn:ietf:params:oauth:grant-type:token-exchange")
 		}
-		r := s.call(t, "POST", "/api/v1/organizations/"+acme.ID+"/clients", owner, map[string]any{"name": name, "grant_types": grants,
+		cc := s.createClient(t, owner, acmeID, map[string]any{"name": name, "grant_types": grants,
 			"scopes": []string{"openid", "profile", "email"}, "token_exchange": exchange})
-		expect(t, r, 201, "")
-		var cc createdClient
-		r.data(t, &cc)
 		return cc
 	}
 	gateway, plain := mk("Gateway", true), mk("Plain", false)

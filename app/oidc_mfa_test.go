@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -59,20 +58,7 @@ func TestOIDCHostedLoginSecondFactor(t *testing.T) {
 	if q.Get("code") == "" || q.Get("state") != "st-mfa" {
 		t.Fatalf("after the code: %v", q)
 	}
-	tok, err := r.conf.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	idt, err := r.provider.Verifier(&gooidc.Config{ClientID: portalID}).Verify(context.Background(), raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cl struct {
-		AMR []string `json:"amr"`
-		ACR string   `json:"acr"`
-	}
-	_ = idt.Claims(&cl)
+	cl := r.exchangeClaims(t, q.Get("code"), verifier)
 	if strings.Join(cl.AMR, " ") != "pwd otp mfa" || cl.ACR != "2" {
 		t.Fatalf("amr %v acr %q, want pwd otp mfa and 2", cl.AMR, cl.ACR)
 	}
@@ -112,19 +98,7 @@ func TestOIDCHostedLoginPasskey(t *testing.T) {
 	b, _ := io.ReadAll(post.Body)
 	_ = post.Body.Close()
 	q := redirectTo(t, reply{post.StatusCode, post.Header}, string(b)).Query()
-	code, err := rp.conf.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := code.Extra("id_token").(string)
-	idt, err := rp.provider.Verifier(&gooidc.Config{ClientID: portalID}).Verify(context.Background(), raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cl struct {
-		AMR []string `json:"amr"`
-	}
-	_ = idt.Claims(&cl)
+	cl := rp.exchangeClaims(t, q.Get("code"), verifier)
 	if strings.Join(cl.AMR, " ") != "pwd hwk mfa" {
 		t.Fatalf("amr %v, want pwd hwk mfa", cl.AMR)
 	}

@@ -11,7 +11,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/secuird/secuird/ports/porttest/testenv"
+	"github.com/secuird/secuird/app"
 )
 
 // orgClaims are the claims of a login scoped to one organization.
@@ -28,24 +28,14 @@ type orgClaims struct {
 // refused with access_denied; the ID token and userinfo carry the chosen
 // organization; discovery advertises the scope.
 func TestOIDCOrganizationScope(t *testing.T) {
-	for name, configure := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
-			testOrganizationScope(t, startOIDC(t, configure))
-		})
-	}
+	eachBackend(t, func(t *testing.T, configure func(*app.Config)) {
+		testOrganizationScope(t, startOIDC(t, configure))
+	})
 }
 
 func testOrganizationScope(t *testing.T, s *server) {
 	ctx := context.Background()
-	acme, err := s.app.Store().OrgBySlug(ctx, "acme-corp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acmeID := s.acmeID(t)
 	tech, err := s.app.Store().OrgBySlug(ctx, "tech-startup")
 	if err != nil {
 		t.Fatal(err)
@@ -56,12 +46,9 @@ func testOrganizationScope(t *testing.T, s *server) {
 	}
 	owner := s.loginAPI(t, "admin@acme-corp.com", "AdminPass123!")
 	const redirect = "http://localhost:7100/cb"
-	r := s.call(t, "POST", "/api/v1/organizations/"+acme.ID+"/clients", owner, map[string]any{"name": "Org Aware App",
+	cc := s.createClient(t, owner, acmeID, map[string]any{"name": "Org Aware App",
 		"redirect_uris": []string{redirect}, "grant_types": []string{"authorization_code"},
 		"scopes": []string{"openid", "profile", "email", "organization"}, "consent_mode": "first_party"})
-	expect(t, r, 201, "")
-	var cc createdClient
-	r.data(t, &cc)
 
 	p, err := gooidc.NewProvider(ctx, s.url)
 	if err != nil {
@@ -155,7 +142,7 @@ func testOrganizationScope(t *testing.T, s *server) {
 		verifier := oauth2.GenerateVerifier()
 		_, _, ext := signIn(t, bobEmail, verifier)
 		inID, inInfo := exchange(t, ext, verifier)
-		want := orgClaims{OrgID: acme.ID, OrgSlug: "acme-corp", OrgName: "Acme Corporation", OrgRole: "member"}
+		want := orgClaims{OrgID: acmeID, OrgSlug: "acme-corp", OrgName: "Acme Corporation", OrgRole: "member"}
 		if inID != want || inInfo != want {
 			t.Fatalf("claims: id token %+v, userinfo %+v, want %+v", inID, inInfo, want)
 		}
@@ -192,17 +179,11 @@ func TestUIConsentPage(t *testing.T) {
 	t.Parallel()
 	s := startOIDC(t, nil)
 	ctx := context.Background()
-	acme, err := s.app.Store().OrgBySlug(ctx, "acme-corp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acmeID := s.acmeID(t)
 	const redirect = "http://localhost:7200/cb"
-	r := s.call(t, "POST", "/api/v1/organizations/"+acme.ID+"/clients", s.loginAPI(t, "admin@acme-corp.com", "AdminPass123!"), map[string]any{
+	cc := s.createClient(t, s.loginAPI(t, "admin@acme-corp.com", "AdminPass123!"), acmeID, map[string]any{
 		"name": "Explicit App", "redirect_uris": []string{redirect}, "grant_types": []string{"authorization_code"},
 		"scopes": []string{"openid", "email", "organization"}, "consent_mode": "explicit"})
-	expect(t, r, 201, "")
-	var cc createdClient
-	r.data(t, &cc)
 	p, err := gooidc.NewProvider(ctx, s.url)
 	if err != nil {
 		t.Fatal(err)

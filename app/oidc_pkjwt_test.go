@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -55,18 +54,11 @@ func (a assertionSigner) sign(t *testing.T, claims map[string]any) string {
 func TestOIDCPrivateKeyJWT(t *testing.T) {
 	t.Parallel()
 	s := startOIDC(t, nil)
-	ctx := context.Background()
-	acme, err := s.app.Store().OrgBySlug(ctx, "acme-corp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acmeID := s.acmeID(t)
 	owner := s.loginAPI(t, "admin@acme-corp.com", "AdminPass123!")
 	signer := newAssertionSigner(t)
-	r := s.call(t, "POST", "/api/v1/organizations/"+acme.ID+"/clients", owner, map[string]any{"name": "Signed", "grant_types": []string{"client_credentials"},
+	cc := s.createClient(t, owner, acmeID, map[string]any{"name": "Signed", "grant_types": []string{"client_credentials"},
 		"scopes": []string{"api:read"}, "token_endpoint_auth_method": "private_key_jwt", "jwks": signer.jwks})
-	expect(t, r, 201, "")
-	var cc createdClient
-	r.data(t, &cc)
 	id := cc.Client.ClientID
 	if cc.Secret != "" {
 		t.Error("a private_key_jwt client got a secret")

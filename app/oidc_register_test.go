@@ -35,13 +35,10 @@ func TestOIDCDynamicRegistration(t *testing.T) {
 	t.Parallel()
 	s := startOIDC(t, nil)
 	ctx := context.Background()
-	acme, err := s.app.Store().OrgBySlug(ctx, "acme-corp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acmeID := s.acmeID(t)
 	owner := s.loginAPI(t, "admin@acme-corp.com", "AdminPass123!")
 	member := s.loginAPI(t, bobEmail, bobPassword)
-	tokens := "/api/v1/organizations/" + acme.ID + "/clients/registration-tokens"
+	tokens := "/api/v1/organizations/" + acmeID + "/clients/registration-tokens"
 	meta := map[string]any{"client_name": "Registered", "redirect_uris": []string{"https://reg.example/cb"},
 		"grant_types": []string{"authorization_code", "client_credentials"}, "scope": "openid api:read"}
 
@@ -84,7 +81,7 @@ func TestOIDCDynamicRegistration(t *testing.T) {
 		}
 		id, _ := body["client_id"].(string)
 		c, err := s.app.Store().ClientByClientID(ctx, id)
-		if err != nil || c.OrgID != acme.ID {
+		if err != nil || c.OrgID != acmeID {
 			t.Fatalf("registered client org %q err %v", c.OrgID, err)
 		}
 		secret, _ := body["client_secret"].(string)
@@ -95,7 +92,7 @@ func TestOIDCDynamicRegistration(t *testing.T) {
 		if status, _ := register7591(t, s, rt.Token, meta); status != http.StatusUnauthorized {
 			t.Errorf("second use of a single-use token: %d", status)
 		}
-		rows := s.auditAll(t, "/api/v1/organizations/"+acme.ID+"/audit-logs?action=oidc.client.registered", owner)
+		rows := s.auditAll(t, "/api/v1/organizations/"+acmeID+"/audit-logs?action=oidc.client.registered", owner)
 		if len(rows) != 1 {
 			t.Errorf("%d oidc.client.registered entries", len(rows))
 		}

@@ -15,7 +15,6 @@ import (
 	"github.com/secuird/secuird/core/org"
 	"github.com/secuird/secuird/core/tenancy"
 	"github.com/secuird/secuird/ports"
-	"github.com/secuird/secuird/ports/porttest/testenv"
 )
 
 // orgServer starts a node for the organization tests and registers its
@@ -89,10 +88,7 @@ func uniq(prefix string) string { return prefix + "-" + strings.TrimPrefix(rando
 func TestOrganizationsAPI(t *testing.T) {
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
+			requireBackendServices(t, name)
 			s, root := orgServer(t, backend)
 			t.Run("lifecycle", func(t *testing.T) { testOrgLifecycle(t, s) })
 			t.Run("invites", func(t *testing.T) { testInvitesAPI(t, s) })
@@ -569,10 +565,7 @@ func fillPath(t *testing.T, path string, v victim) string {
 func TestTenantIsolation(t *testing.T) {
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
+			requireBackendServices(t, name)
 			s, _ := orgServer(t, backend)
 			v := furnishVictim(t, s)
 			attacker := s.verifiedUser(t, uniq("attacker")+"@example.com")
@@ -800,10 +793,7 @@ func TestPrivilegeMatrix(t *testing.T) {
 
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
+			requireBackendServices(t, name)
 			s, root := orgServer(t, backend)
 			for _, a := range actions {
 				for i, role := range roles {

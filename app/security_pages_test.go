@@ -159,13 +159,12 @@ func TestHostedLoginComplianceFlow(t *testing.T) {
 	s := startOIDC(t, nil)
 	owner := s.register(t, "owner-flow@example.com")
 	orgID := s.createOrg(t, owner.Token, "Strict", "strict-flow")
-	expect(t, s.call(t, "PUT", "/api/v1/organizations/"+orgID+"/security-policy", owner.Token,
-		map[string]any{"mfa_policy_mode": "require_totp", "mfa_grace_period_days": 0}), 200, "")
+	s.setMFAPolicy(t, owner.Token, orgID, "require_totp", 0)
 	r := newRP(t, s)
 	authURL := r.conf.AuthCodeURL("st-co", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
 	res, page := r.login(authURL, owner.User.Email, pw)
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, "Two-factor authentication is required") ||
-		!strings.Contains(page, "requires an authenticator app") || !strings.Contains(page, "Sign in again to continue") {
+		!strings.Contains(page, "requires an authenticator app") || strings.Contains(page, "Sign in again to continue") {
 		t.Fatalf("compliance-only login: %d\n%s", res.StatusCode, page)
 	}
 	// The restricted session does not sign in to applications.
@@ -195,6 +194,16 @@ func TestHostedLoginComplianceFlow(t *testing.T) {
 		"continue": {regexp.MustCompile(`name="continue" value="([^"]+)"`).FindStringSubmatch(en)[1]}})
 	if code != http.StatusOK || strings.Count(codes, "<li><code>") != 10 || !strings.Contains(codes, "Continue signing in") {
 		t.Fatalf("confirm: %d\n%s", code, codes)
+	}
+	// The security page now offers the way on (before enrolment it did not).
+	if resp, err := r.browser.Get(s.url + "/account/security?continue=" + url.QueryEscape(cont[1])); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if !strings.Contains(string(b), "Sign in again to continue") {
+			t.Fatalf("no way on after enrolment:\n%s", b)
+		}
 	}
 	// Signing in again now asks for the new second factor.
 	res, body := r.login(authURL, owner.User.Email, pw)

@@ -26,15 +26,22 @@ func passkeyOnly(t *testing.T, s *server, dbPath, email string) (authData, *pass
 	t.Helper()
 	reg := s.register(t, email)
 	pc := s.addPasskey(t, reg.Token, reg.User.ID)
+	dropPassword(t, dbPath, reg.User.ID)
+	return reg, pc
+}
+
+// dropPassword removes the password of a user of the embedded database at
+// dbPath, as an account made by a passkey sign-up has none.
+func dropPassword(t *testing.T, dbPath, userID string) {
+	t.Helper()
 	db, err := sql.Open("sqlite", dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.ExecContext(t.Context(), `UPDATE authentication_methods SET deleted_at = CURRENT_TIMESTAMP WHERE user_id = ?`, reg.User.ID); err != nil {
+	if _, err := db.ExecContext(t.Context(), `UPDATE authentication_methods SET deleted_at = CURRENT_TIMESTAMP WHERE user_id = ?`, userID); err != nil {
 		t.Fatal(err)
 	}
-	return reg, pc
 }
 
 // answer signs the request options in body (JSON) with the next count.
@@ -133,7 +140,14 @@ func TestPasskeyStepUpPreferredUV(t *testing.T) {
 // returns the status and the body, as fetch in passkey.js does.
 func (u *uiClient) postForm(path string, form url.Values) (int, []byte) {
 	u.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u.base+path, strings.NewReader(u.withCSRF(form).Encode()))
+	return u.postRaw(path, u.withCSRF(form))
+}
+
+// postRaw posts form as it is (no CSRF token added) and returns the
+// status and the body.
+func (u *uiClient) postRaw(path string, form url.Values) (int, []byte) {
+	u.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	res, err := u.hc.Do(req)
 	if err != nil {

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"github.com/secuird/secuird/app"
 	"github.com/secuird/secuird/core/mfa"
 	"github.com/secuird/secuird/core/oidc"
-	"github.com/secuird/secuird/ports/porttest/testenv"
 )
 
 // accountPages are the signed-in account pages (GET).
@@ -128,46 +126,39 @@ func TestAccountPagesRender(t *testing.T) {
 // forms without a change, and resends the verification email.
 func TestAccountProfile(t *testing.T) {
 	t.Parallel()
-	for name, backend := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
-			s := startServer(t, backend)
-			name := strings.ReplaceAll(name, "+", "-")
-			reg := s.register(t, "profile-"+name+"@example.com")
-			u := newUIClient(t, s)
-			u.setSession(reg.Token)
-			p := u.get("/account")
-			p.mustContain(t, "profile-"+name+"@example.com", `data-test="email-unverified"`, "Member since", `data-test="danger-zone"`)
+	eachBackend(t, func(t *testing.T, backend func(*app.Config)) {
+		s := startServer(t, backend)
+		name := backendSlug(t)
+		reg := s.register(t, "profile-"+name+"@example.com")
+		u := newUIClient(t, s)
+		u.setSession(reg.Token)
+		p := u.get("/account")
+		p.mustContain(t, "profile-"+name+"@example.com", `data-test="email-unverified"`, "Member since", `data-test="danger-zone"`)
 
-			// A forged form (no valid token) changes nothing.
-			if r := u.postNoFollow("/account/profile", url.Values{"csrf_token": {"forged"}, "full_name": {"Mallory"}}); r.status != http.StatusForbidden {
-				t.Fatalf("forged profile form: %d", r.status)
-			}
-			u.get("/account").mustNotContain(t, "Mallory")
+		// A forged form (no valid token) changes nothing.
+		if r := u.postNoFollow("/account/profile", url.Values{"csrf_token": {"forged"}, "full_name": {"Mallory"}}); r.status != http.StatusForbidden {
+			t.Fatalf("forged profile form: %d", r.status)
+		}
+		u.get("/account").mustNotContain(t, "Mallory")
 
-			// Bad input: the field's error, nothing saved.
-			r := u.post("/account/profile", url.Values{"full_name": {"Ada Lovelace"}, "avatar_url": {"javascript:alert(1)"}})
-			if r.status != http.StatusUnprocessableEntity {
-				t.Fatalf("bad avatar: %d", r.status)
-			}
-			r.mustContain(t, `id="avatar_url-error"`, "Enter an http(s) address", `aria-invalid="true"`)
-			u.get("/account").mustNotContain(t, "Ada Lovelace")
+		// Bad input: the field's error, nothing saved.
+		r := u.post("/account/profile", url.Values{"full_name": {"Ada Lovelace"}, "avatar_url": {"javascript:alert(1)"}})
+		if r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("bad avatar: %d", r.status)
+		}
+		r.mustContain(t, `id="avatar_url-error"`, "Enter an http(s) address", `aria-invalid="true"`)
+		u.get("/account").mustNotContain(t, "Ada Lovelace")
 
-			r = u.post("/account/profile", url.Values{"full_name": {"Ada Lovelace"}, "avatar_url": {"https://img.example/ada.png"}})
-			r.mustFlash(t, "Your profile was saved.")
-			r.mustContain(t, `value="Ada Lovelace"`, `src="https://img.example/ada.png"`)
+		r = u.post("/account/profile", url.Values{"full_name": {"Ada Lovelace"}, "avatar_url": {"https://img.example/ada.png"}})
+		r.mustFlash(t, "Your profile was saved.")
+		r.mustContain(t, `value="Ada Lovelace"`, `src="https://img.example/ada.png"`)
 
-			r = u.post("/account/verify-email", nil)
-			r.mustFlash(t, "A new verification email is on its way")
-			if tok := s.linkToken(t, "profile-"+name+"@example.com", "verify_email"); tok == "" {
-				t.Fatal("no verification link")
-			}
-		})
-	}
+		r = u.post("/account/verify-email", nil)
+		r.mustFlash(t, "A new verification email is on its way")
+		if tok := s.linkToken(t, "profile-"+name+"@example.com", "verify_email"); tok == "" {
+			t.Fatal("no verification link")
+		}
+	})
 }
 
 // TestAccountPassword changes the password through the form: field
@@ -276,50 +267,43 @@ func restSessionID(t *testing.T, s *server, token string) string {
 // forged form and signs out everywhere else but here.
 func TestAccountSessions(t *testing.T) {
 	t.Parallel()
-	for name, backend := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
-			s := startServer(t, backend)
-			name := strings.ReplaceAll(name, "+", "-")
-			email := "sessions-" + name + "@example.com"
-			reg := s.register(t, email)
-			other := s.loginAPI(t, email, pw)
-			third := s.loginAPI(t, email, pw)
-			u := newUIClient(t, s)
-			u.setSession(reg.Token)
-			p := u.get("/account/sessions")
-			if n := strings.Count(p.body, `data-test="session"`); n != 3 {
-				t.Fatalf("%d sessions listed\n%s", n, p.body)
-			}
-			p.mustContain(t, `data-test="current-session"`, "Sign out everywhere else")
-			id := restSessionID(t, s, other)
+	eachBackend(t, func(t *testing.T, backend func(*app.Config)) {
+		s := startServer(t, backend)
+		name := backendSlug(t)
+		email := "sessions-" + name + "@example.com"
+		reg := s.register(t, email)
+		other := s.loginAPI(t, email, pw)
+		third := s.loginAPI(t, email, pw)
+		u := newUIClient(t, s)
+		u.setSession(reg.Token)
+		p := u.get("/account/sessions")
+		if n := strings.Count(p.body, `data-test="session"`); n != 3 {
+			t.Fatalf("%d sessions listed\n%s", n, p.body)
+		}
+		p.mustContain(t, `data-test="current-session"`, "Sign out everywhere else")
+		id := restSessionID(t, s, other)
 
-			if r := u.postNoFollow("/account/sessions/"+id+"/revoke", url.Values{"csrf_token": {"forged"}, "confirm": {"yes"}}); r.status != http.StatusForbidden {
-				t.Fatalf("forged revoke: %d", r.status)
-			}
-			expect(t, s.call(t, "GET", "/api/v1/users/me", other, nil), 200, "")
-			u.post("/account/sessions/"+id+"/revoke", nil).mustContain(t, `name="confirm" value="yes"`, "Sign out the session from 127.0.0.1")
-			r := u.post("/account/sessions/"+id+"/revoke", url.Values{"confirm": {"yes"}})
-			r.mustFlash(t, "The session was signed out.")
-			signedOut(t, s.call(t, "GET", "/api/v1/users/me", other, nil))
-			// Another user's session is not found.
-			if r := u.post("/account/sessions/no-such-session/revoke", url.Values{"confirm": {"yes"}}); r.status != http.StatusNotFound {
-				t.Fatalf("unknown session: %d", r.status)
-			}
+		if r := u.postNoFollow("/account/sessions/"+id+"/revoke", url.Values{"csrf_token": {"forged"}, "confirm": {"yes"}}); r.status != http.StatusForbidden {
+			t.Fatalf("forged revoke: %d", r.status)
+		}
+		expect(t, s.call(t, "GET", "/api/v1/users/me", other, nil), 200, "")
+		u.post("/account/sessions/"+id+"/revoke", nil).mustContain(t, `name="confirm" value="yes"`, "Sign out the session from 127.0.0.1")
+		r := u.post("/account/sessions/"+id+"/revoke", url.Values{"confirm": {"yes"}})
+		r.mustFlash(t, "The session was signed out.")
+		signedOut(t, s.call(t, "GET", "/api/v1/users/me", other, nil))
+		// Another user's session is not found.
+		if r := u.post("/account/sessions/no-such-session/revoke", url.Values{"confirm": {"yes"}}); r.status != http.StatusNotFound {
+			t.Fatalf("unknown session: %d", r.status)
+		}
 
-			r = u.post("/account/sessions/revoke-others", url.Values{"confirm": {"yes"}})
-			r.mustFlash(t, "1 other session(s) signed out.")
-			signedOut(t, s.call(t, "GET", "/api/v1/users/me", third, nil))
-			expect(t, s.call(t, "GET", "/api/v1/users/me", reg.Token, nil), 200, "")
-			if n := strings.Count(r.body, `data-test="session"`); n != 1 {
-				t.Fatalf("%d sessions left", n)
-			}
-		})
-	}
+		r = u.post("/account/sessions/revoke-others", url.Values{"confirm": {"yes"}})
+		r.mustFlash(t, "1 other session(s) signed out.")
+		signedOut(t, s.call(t, "GET", "/api/v1/users/me", third, nil))
+		expect(t, s.call(t, "GET", "/api/v1/users/me", reg.Token, nil), 200, "")
+		if n := strings.Count(r.body, `data-test="session"`); n != 1 {
+			t.Fatalf("%d sessions left", n)
+		}
+	})
 }
 
 // TestAccountApps lists a remembered consent with the client's name and
@@ -363,63 +347,56 @@ func TestAccountApps(t *testing.T) {
 // accepts and declines invitations as the signed-in user.
 func TestAccountOrganizations(t *testing.T) {
 	t.Parallel()
-	for name, backend := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
-			s := startServer(t, backend)
-			name := strings.ReplaceAll(name, "+", "-")
-			if err := s.app.Seed(t.Context(), io.Discard); err != nil {
-				t.Fatal(err)
-			}
-			owner := s.register(t, "owner-"+name+"@example.com")
-			orgA := s.createOrg(t, owner.Token, "Alpha Works", "alpha-"+name)
-			orgB := s.createOrg(t, owner.Token, "Beta Works", "beta-"+name)
-			for _, id := range []string{orgA, orgB} {
-				expect(t, s.call(t, "POST", "/api/v1/organizations/"+id+"/invites", owner.Token, map[string]any{"email": bobEmail, "role": "admin"}), 201, "")
-			}
-			u := signIn(t, s, bobEmail, bobPassword)
-			p := u.get("/account/organizations")
-			if n := strings.Count(p.body, `data-test="invite"`); n != 2 {
-				t.Fatalf("%d invites listed\n%s", n, p.body)
-			}
-			ids := regexp.MustCompile(`action="/account/invites/([^/]+)/accept"`).FindAllStringSubmatch(p.body, -1)
-			alpha, beta := ids[0][1], ids[1][1]
-			if strings.Index(p.body, "Alpha Works") > strings.Index(p.body, "Beta Works") {
-				alpha, beta = beta, alpha
-			}
-			// A forged form joins nothing.
-			if r := u.postNoFollow("/account/invites/"+alpha+"/accept", url.Values{"csrf_token": {"forged"}}); r.status != http.StatusForbidden {
-				t.Fatalf("forged accept: %d", r.status)
-			}
-			r := u.post("/account/invites/"+alpha+"/accept", nil)
-			r.mustFlash(t, "You joined Alpha Works.")
-			r.mustContain(t, `href="/orgs/alpha-`+name+`"`)
-			r = u.post("/account/invites/"+beta+"/decline", url.Values{"confirm": {"yes"}})
-			r.mustFlash(t, "The invitation was declined.")
-			r.mustNotContain(t, "Beta Works")
-			if r := u.post("/account/invites/"+beta+"/accept", nil); r.status != http.StatusNotFound {
-				t.Fatalf("accept a declined invite: %d", r.status)
-			}
+	eachBackend(t, func(t *testing.T, backend func(*app.Config)) {
+		s := startServer(t, backend)
+		name := backendSlug(t)
+		if err := s.app.Seed(t.Context(), io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		owner := s.register(t, "owner-"+name+"@example.com")
+		orgA := s.createOrg(t, owner.Token, "Alpha Works", "alpha-"+name)
+		orgB := s.createOrg(t, owner.Token, "Beta Works", "beta-"+name)
+		for _, id := range []string{orgA, orgB} {
+			expect(t, s.call(t, "POST", "/api/v1/organizations/"+id+"/invites", owner.Token, map[string]any{"email": bobEmail, "role": "admin"}), 201, "")
+		}
+		u := signIn(t, s, bobEmail, bobPassword)
+		p := u.get("/account/organizations")
+		if n := strings.Count(p.body, `data-test="invite"`); n != 2 {
+			t.Fatalf("%d invites listed\n%s", n, p.body)
+		}
+		ids := regexp.MustCompile(`action="/account/invites/([^/]+)/accept"`).FindAllStringSubmatch(p.body, -1)
+		alpha, beta := ids[0][1], ids[1][1]
+		if strings.Index(p.body, "Alpha Works") > strings.Index(p.body, "Beta Works") {
+			alpha, beta = beta, alpha
+		}
+		// A forged form joins nothing.
+		if r := u.postNoFollow("/account/invites/"+alpha+"/accept", url.Values{"csrf_token": {"forged"}}); r.status != http.StatusForbidden {
+			t.Fatalf("forged accept: %d", r.status)
+		}
+		r := u.post("/account/invites/"+alpha+"/accept", nil)
+		r.mustFlash(t, "You joined Alpha Works.")
+		r.mustContain(t, `href="/orgs/alpha-`+name+`"`)
+		r = u.post("/account/invites/"+beta+"/decline", url.Values{"confirm": {"yes"}})
+		r.mustFlash(t, "The invitation was declined.")
+		r.mustNotContain(t, "Beta Works")
+		if r := u.post("/account/invites/"+beta+"/accept", nil); r.status != http.StatusNotFound {
+			t.Fatalf("accept a declined invite: %d", r.status)
+		}
 
-			// Create: a taken slug is a field error, then a new one works.
-			r = u.post("/account/organizations", url.Values{"name": {"Gamma"}, "slug": {"alpha-" + name}})
-			if r.status != http.StatusUnprocessableEntity {
-				t.Fatalf("taken slug: %d", r.status)
-			}
-			r.mustContain(t, `id="org-slug-error"`, "This short name is taken", `value="Gamma"`)
-			r = u.postNoFollow("/account/organizations", url.Values{"name": {"Gamma Labs"}, "slug": {"gamma-" + name}, "description": {"Lab"}})
-			if r.status != http.StatusSeeOther || r.location != "/orgs/gamma-"+name {
-				t.Fatalf("create: %d %q", r.status, r.location)
-			}
-			p = u.get("/account/organizations")
-			p.mustFlash(t, "The organization Gamma Labs was created.")
-			p.mustContain(t, "Gamma Labs", `href="/orgs/gamma-`+name+`"`)
-		})
-	}
+		// Create: a taken slug is a field error, then a new one works.
+		r = u.post("/account/organizations", url.Values{"name": {"Gamma"}, "slug": {"alpha-" + name}})
+		if r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("taken slug: %d", r.status)
+		}
+		r.mustContain(t, `id="org-slug-error"`, "This short name is taken", `value="Gamma"`)
+		r = u.postNoFollow("/account/organizations", url.Values{"name": {"Gamma Labs"}, "slug": {"gamma-" + name}, "description": {"Lab"}})
+		if r.status != http.StatusSeeOther || r.location != "/orgs/gamma-"+name {
+			t.Fatalf("create: %d %q", r.status, r.location)
+		}
+		p = u.get("/account/organizations")
+		p.mustFlash(t, "The organization Gamma Labs was created.")
+		p.mustContain(t, "Gamma Labs", `href="/orgs/gamma-`+name+`"`)
+	})
 }
 
 // TestAccountActivity shows the user's own audit trail in words, one
@@ -459,8 +436,7 @@ func TestAccountComplianceOnly(t *testing.T) {
 	s := startServer(t)
 	owner := s.register(t, "strict-owner@example.com")
 	orgID := s.createOrg(t, owner.Token, "Strict", "strict-acct")
-	expect(t, s.call(t, "PUT", "/api/v1/organizations/"+orgID+"/security-policy", owner.Token,
-		map[string]any{"mfa_policy_mode": "require_totp", "mfa_grace_period_days": 0}), 200, "")
+	s.setMFAPolicy(t, owner.Token, orgID, "require_totp", 0)
 	tok := s.loginAPI(t, "strict-owner@example.com", pw)
 	u := newUIClient(t, s)
 	u.setSession(tok)
@@ -488,8 +464,7 @@ func TestSecurityPasskeyRefusals(t *testing.T) {
 	reg := s.register(t, "keys@example.com")
 	orgID := s.createOrg(t, reg.Token, "Keys Only", "keys-only")
 	s.addPasskey(t, reg.Token, reg.User.ID)
-	expect(t, s.call(t, "PUT", "/api/v1/organizations/"+orgID+"/security-policy", reg.Token,
-		map[string]any{"mfa_policy_mode": "require_webauthn", "mfa_grace_period_days": 0}), 200, "")
+	s.setMFAPolicy(t, reg.Token, orgID, "require_webauthn", 0)
 	u := newUIClient(t, s)
 	u.setSession(reg.Token)
 	p := u.get("/account/security")
@@ -522,14 +497,7 @@ func TestSecurityLastSignInMethod(t *testing.T) {
 	}
 	// The account loses its password (as an account made by a passkey
 	// sign-up would have none).
-	db, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(t.Context(), `UPDATE authentication_methods SET deleted_at = CURRENT_TIMESTAMP WHERE user_id = ?`, reg.User.ID); err != nil {
-		t.Fatal(err)
-	}
+	dropPassword(t, dbPath, reg.User.ID)
 	u := newUIClient(t, s)
 	u.setSession(reg.Token)
 	u.get("/account/security").mustContain(t, "Phone", `action="/account/security/passkeys/pk-only-1/delete"`)

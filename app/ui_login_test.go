@@ -8,12 +8,10 @@ import (
 	"testing"
 	"time"
 
-	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 
 	"github.com/secuird/secuird/app"
-	"github.com/secuird/secuird/ports/porttest/testenv"
 )
 
 var hiddenPendingToken = regexp.MustCompile(`name="pending_token" value="([^"]+)"`)
@@ -76,74 +74,67 @@ func TestUILoginPage(t *testing.T) {
 
 // TestUILogin runs the standalone sign-in on every storage backend.
 func TestUILogin(t *testing.T) {
-	for name, configure := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
+	eachBackend(t, func(t *testing.T, configure func(*app.Config)) {
+		s := startServer(t, configure)
+		email := "signin-" + strings.TrimPrefix(randomName(), "t_") + "@example.com"
+		s.register(t, email)
+
+		t.Run("a password sign-in continues to next and later visits skip the form", func(t *testing.T) {
+			u := newUIClient(t, s)
+			u.get("/login?next=/account/profile")
+			p := u.postNoFollow("/login", url.Values{"email": {email}, "password": {pw}, "next": {"/account/profile"}})
+			if p.status != http.StatusSeeOther || p.location != "/account/profile" {
+				t.Fatalf("sign-in: %d %q", p.status, p.location)
 			}
-			s := startServer(t, configure)
-			email := "signin-" + strings.TrimPrefix(randomName(), "t_") + "@example.com"
-			s.register(t, email)
+			if p := u.getNoFollow("/login?next=/account/sessions"); p.status != http.StatusSeeOther || p.location != "/account/sessions" {
+				t.Fatalf("signed-in GET /login: %d %q", p.status, p.location)
+			}
+		})
 
-			t.Run("a password sign-in continues to next and later visits skip the form", func(t *testing.T) {
+		t.Run("a wrong password shows the form again with one generic message and no session", func(t *testing.T) {
+			for _, who := range []string{email, "nobody-" + email} {
 				u := newUIClient(t, s)
-				u.get("/login?next=/account/profile")
-				p := u.postNoFollow("/login", url.Values{"email": {email}, "password": {pw}, "next": {"/account/profile"}})
-				if p.status != http.StatusSeeOther || p.location != "/account/profile" {
-					t.Fatalf("sign-in: %d %q", p.status, p.location)
+				u.get("/login?next=/account")
+				p := u.postNoFollow("/login", url.Values{"email": {who}, "password": {"wrong-password-1"}, "next": {"/account"}})
+				if p.status != http.StatusUnauthorized {
+					t.Fatalf("wrong password for %s: %d", who, p.status)
 				}
-				if p := u.getNoFollow("/login?next=/account/sessions"); p.status != http.StatusSeeOther || p.location != "/account/sessions" {
-					t.Fatalf("signed-in GET /login: %d %q", p.status, p.location)
+				p.mustContain(t, "Invalid email or password.", `value="`+who+`"`, `aria-invalid="true"`, `name="next" value="/account"`)
+				if p := u.getNoFollow("/login"); p.status != http.StatusOK {
+					t.Fatalf("after a failed sign-in: %d (a session?)", p.status)
 				}
-			})
+			}
+		})
 
-			t.Run("a wrong password shows the form again with one generic message and no session", func(t *testing.T) {
-				for _, who := range []string{email, "nobody-" + email} {
-					u := newUIClient(t, s)
-					u.get("/login?next=/account")
-					p := u.postNoFollow("/login", url.Values{"email": {who}, "password": {"wrong-password-1"}, "next": {"/account"}})
-					if p.status != http.StatusUnauthorized {
-						t.Fatalf("wrong password for %s: %d", who, p.status)
-					}
-					p.mustContain(t, "Invalid email or password.", `value="`+who+`"`, `aria-invalid="true"`, `name="next" value="/account"`)
-					if p := u.getNoFollow("/login"); p.status != http.StatusOK {
-						t.Fatalf("after a failed sign-in: %d (a session?)", p.status)
-					}
-				}
-			})
+		t.Run("a forged CSRF token is refused and signs nobody in", func(t *testing.T) {
+			u := newUIClient(t, s)
+			u.get("/login")
+			p := u.postNoFollow("/login", url.Values{"email": {email}, "password": {pw}, "csrf_token": {"forged"}})
+			if p.status != http.StatusForbidden {
+				t.Fatalf("forged token: %d", p.status)
+			}
+			// A token from another browser does not work either.
+			other := newUIClient(t, s)
+			other.get("/login")
+			if p := u.postNoFollow("/login", url.Values{"email": {email}, "password": {pw}, "csrf_token": {other.csrf}}); p.status != http.StatusForbidden {
+				t.Fatalf("another browser's token: %d", p.status)
+			}
+			if p := u.getNoFollow("/login"); p.status != http.StatusOK {
+				t.Fatalf("after the refusal: %d", p.status)
+			}
+		})
 
-			t.Run("a forged CSRF token is refused and signs nobody in", func(t *testing.T) {
+		t.Run("next never leaves the site", func(t *testing.T) {
+			for _, next := range []string{"https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"} {
 				u := newUIClient(t, s)
 				u.get("/login")
-				p := u.postNoFollow("/login", url.Values{"email": {email}, "password": {pw}, "csrf_token": {"forged"}})
-				if p.status != http.StatusForbidden {
-					t.Fatalf("forged token: %d", p.status)
+				p := u.postNoFollow("/login", url.Values{"email": {email}, "password": {pw}, "next": {next}})
+				if p.status != http.StatusSeeOther || p.location != "/account" {
+					t.Fatalf("next %q: %d %q", next, p.status, p.location)
 				}
-				// A token from another browser does not work either.
-				other := newUIClient(t, s)
-				other.get("/login")
-				if p := u.postNoFollow("/login", url.Values{"email": {email}, "password": {pw}, "csrf_token": {other.csrf}}); p.status != http.StatusForbidden {
-					t.Fatalf("another browser's token: %d", p.status)
-				}
-				if p := u.getNoFollow("/login"); p.status != http.StatusOK {
-					t.Fatalf("after the refusal: %d", p.status)
-				}
-			})
-
-			t.Run("next never leaves the site", func(t *testing.T) {
-				for _, next := range []string{"https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"} {
-					u := newUIClient(t, s)
-					u.get("/login")
-					p := u.postNoFollow("/login", url.Values{"email": {email}, "password": {pw}, "next": {next}})
-					if p.status != http.StatusSeeOther || p.location != "/account" {
-						t.Fatalf("next %q: %d %q", next, p.status, p.location)
-					}
-				}
-			})
+			}
 		})
-	}
+	})
 }
 
 // TestUILoginSecondFactor checks the MFA step of a standalone sign-in:
@@ -231,8 +222,7 @@ func TestUILoginComplianceOnly(t *testing.T) {
 	s := startServer(t)
 	owner := s.register(t, "co-ui-"+strings.TrimPrefix(randomName(), "t_")+"@example.com")
 	orgID := s.createOrg(t, owner.Token, "Strict UI", "strict-ui-"+strings.TrimPrefix(randomName(), "t_"))
-	expect(t, s.call(t, "PUT", "/api/v1/organizations/"+orgID+"/security-policy", owner.Token,
-		map[string]any{"mfa_policy_mode": "require_totp", "mfa_grace_period_days": 0}), 200, "")
+	s.setMFAPolicy(t, owner.Token, orgID, "require_totp", 0)
 	u := newUIClient(t, s)
 	u.get("/login?next=/account/profile")
 	p := u.postNoFollow("/login", url.Values{"email": {owner.User.Email}, "password": {pw}, "next": {"/account/profile"}})
@@ -347,19 +337,7 @@ func TestUILoginIDTokenAfterPasswordSignIn(t *testing.T) {
 	if ext == nil {
 		t.Fatal("the SSO session was not used")
 	}
-	tok, err := r.conf.Exchange(t.Context(), ext.Query().Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	idt, err := r.provider.Verifier(&gooidc.Config{ClientID: portalID}).Verify(t.Context(), raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cl struct {
-		AMR []string `json:"amr"`
-	}
-	_ = idt.Claims(&cl)
+	cl := r.exchangeClaims(t, ext.Query().Get("code"), verifier)
 	if strings.Join(cl.AMR, " ") != "pwd" {
 		t.Fatalf("amr %v", cl.AMR)
 	}

@@ -2,13 +2,11 @@ package app_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/descope/virtualwebauthn"
 	"golang.org/x/oauth2"
 )
@@ -17,15 +15,7 @@ import (
 // token and returns the status and the body.
 func (u *uiClient) passkeyOptions(csrf string) (int, []byte) {
 	u.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u.base+"/login/passkey/begin", strings.NewReader(url.Values{"csrf_token": {csrf}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := u.hc.Do(req)
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	defer func() { _ = res.Body.Close() }()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	return u.postRaw("/login/passkey/begin", url.Values{"csrf_token": {csrf}})
 }
 
 // passwordless answers the sign-in page's discoverable challenge with pc.
@@ -119,20 +109,7 @@ func TestUIPasskeySignIn(t *testing.T) {
 		if ext == nil || ext.Query().Get("code") == "" {
 			t.Fatalf("no code: %v", ext)
 		}
-		tok, err := r.conf.Exchange(t.Context(), ext.Query().Get("code"), oauth2.VerifierOption(verifier))
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := tok.Extra("id_token").(string)
-		idt, err := r.provider.Verifier(&gooidc.Config{ClientID: portalID}).Verify(t.Context(), raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cl struct {
-			AMR []string `json:"amr"`
-			ACR string   `json:"acr"`
-		}
-		_ = idt.Claims(&cl)
+		cl := r.exchangeClaims(t, ext.Query().Get("code"), verifier)
 		if got := strings.Join(cl.AMR, " "); got != "hwk mfa" && got != "swk mfa" {
 			t.Fatalf("amr %v, want hwk or swk with mfa", cl.AMR)
 		}

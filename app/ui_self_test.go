@@ -14,7 +14,6 @@ import (
 
 	"github.com/secuird/secuird/app"
 	"github.com/secuird/secuird/core/message"
-	"github.com/secuird/secuird/ports/porttest/testenv"
 )
 
 // selfSSOCookie is the hosted pages' session cookie on a test server (http).
@@ -77,32 +76,25 @@ func (p page) selfRedirectTo(t *testing.T, want string) {
 // JavaScript, on every storage backend.
 func TestSelfServicePages(t *testing.T) {
 	t.Parallel()
-	for name, backend := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			if name != "embedded" {
-				testenv.PostgresURL(t)
-				testenv.RedisURL(t)
-			}
-			t.Parallel()
-			s := startServer(t, backend)
-			// The first account becomes a platform admin; take that
-			// place so the tests' users are ordinary.
-			s.register(t, "root-self@example.com")
-			t.Run("register signs in and the emailed link verifies", func(t *testing.T) { testSelfRegisterVerify(t, s) })
-			t.Run("register refuses bad input and creates nobody", func(t *testing.T) { testSelfRegisterInvalid(t, s) })
-			t.Run("register keeps the continuation", func(t *testing.T) { testSelfRegisterContinuation(t, s) })
-			t.Run("forgot and reset password", func(t *testing.T) { testSelfForgotReset(t, s) })
-			t.Run("reset with a bad or missing token", func(t *testing.T) { testSelfResetBadToken(t, s) })
-			t.Run("verify with a used token offers a new link", func(t *testing.T) { testSelfVerifyUsed(t, s) })
-			t.Run("invite for a new person registers and joins", func(t *testing.T) { testSelfInviteNewUser(t, s) })
-			t.Run("invite for an existing account needs a sign-in", func(t *testing.T) { testSelfInviteExistingUser(t, s) })
-			t.Run("invite while signed in with another email", func(t *testing.T) { testSelfInviteWrongUser(t, s) })
-			t.Run("invite sign-up into an MFA organization leads to enrolment", func(t *testing.T) { testSelfInviteMFAPolicy(t, s) })
-			t.Run("invite declined after a confirmation", func(t *testing.T) { testSelfInviteDecline(t, s) })
-			t.Run("every form refuses a missing CSRF token", func(t *testing.T) { testSelfCSRF(t, s) })
-			t.Run("German", func(t *testing.T) { testSelfGerman(t, s) })
-		})
-	}
+	eachBackend(t, func(t *testing.T, backend func(*app.Config)) {
+		s := startServer(t, backend)
+		// The first account becomes a platform admin; take that
+		// place so the tests' users are ordinary.
+		s.register(t, "root-self@example.com")
+		t.Run("register signs in and the emailed link verifies", func(t *testing.T) { testSelfRegisterVerify(t, s) })
+		t.Run("register refuses bad input and creates nobody", func(t *testing.T) { testSelfRegisterInvalid(t, s) })
+		t.Run("register keeps the continuation", func(t *testing.T) { testSelfRegisterContinuation(t, s) })
+		t.Run("forgot and reset password", func(t *testing.T) { testSelfForgotReset(t, s) })
+		t.Run("reset with a bad or missing token", func(t *testing.T) { testSelfResetBadToken(t, s) })
+		t.Run("verify with a used token offers a new link", func(t *testing.T) { testSelfVerifyUsed(t, s) })
+		t.Run("invite for a new person registers and joins", func(t *testing.T) { testSelfInviteNewUser(t, s) })
+		t.Run("invite for an existing account needs a sign-in", func(t *testing.T) { testSelfInviteExistingUser(t, s) })
+		t.Run("invite while signed in with another email", func(t *testing.T) { testSelfInviteWrongUser(t, s) })
+		t.Run("invite sign-up into an MFA organization leads to enrolment", func(t *testing.T) { testSelfInviteMFAPolicy(t, s) })
+		t.Run("invite declined after a confirmation", func(t *testing.T) { testSelfInviteDecline(t, s) })
+		t.Run("every form refuses a missing CSRF token", func(t *testing.T) { testSelfCSRF(t, s) })
+		t.Run("German", func(t *testing.T) { testSelfGerman(t, s) })
+	})
 }
 
 func testSelfRegisterVerify(t *testing.T, s *server) {
@@ -452,10 +444,8 @@ func testSelfInviteWrongUser(t *testing.T, s *server) {
 func testSelfInviteMFAPolicy(t *testing.T, s *server) {
 	owner, orgID := selfInviteSetup(t, s, "self-inv-owner5@example.com")
 	// The owner is exempt, so the owner's session keeps inviting.
-	expect(t, s.call(t, "PATCH", "/api/v1/organizations/"+orgID+"/users/"+owner.User.ID+"/security-policy", owner.Token,
-		map[string]any{"mfa_override_mode": "exempt"}), 200, "")
-	expect(t, s.call(t, "PUT", "/api/v1/organizations/"+orgID+"/security-policy", owner.Token,
-		map[string]any{"mfa_policy_mode": "require_totp", "mfa_grace_period_days": 0}), 200, "")
+	s.exemptFromMFAPolicy(t, owner.Token, orgID, owner.User.ID)
+	s.setMFAPolicy(t, owner.Token, orgID, "require_totp", 0)
 	tok := s.inviteTo(t, owner.Token, orgID, "self-invitee-mfa@example.com", "member")
 	c := newUIClient(t, s)
 	c.get("/invite?token=" + url.QueryEscape(tok))

@@ -79,14 +79,7 @@ func (h *handlers) sendMFA(c *fiber.Ctx, status int, cont loginContinuation, d *
 	if d != nil {
 		v.ClientName = d.Client.Name
 	}
-	pg := h.newPage(c, "mfa.title", v)
-	if d != nil {
-		pg.OrgBrand = h.orgBrand(c, d.Client)
-	}
-	if v.ShowPasskey {
-		pg.Scripts = []string{"/static/js/passkey.js"}
-	}
-	return h.sendPage(c, status, pageMFA, pg)
+	return h.sendSignInStep(c, status, pageMFA, "mfa.title", v, d, v.ShowPasskey)
 }
 
 // mfaSubmit is POST /oidc/mfa and /login/mfa: the TOTP or backup code

@@ -35,6 +35,9 @@ type securityView struct {
 	MissingKey string
 	// Continue is the sign-in to resume once the requirement is met.
 	Continue string
+	// RequirementMet says a compliance-only session has now set up what
+	// its organizations require (it must sign in again to continue).
+	RequirementMet bool
 }
 
 // passkeyRow is one passkey on the security page.
@@ -140,6 +143,12 @@ func (h *handlers) securityGet(c *fiber.Ctx) error {
 		v.MissingKey = "security.method.any"
 		if agg, err := h.d.MFA.EvaluateUser(ctx, p.User.ID, requestSource(c)); err == nil {
 			v.MissingKey, v.Deadline = missingKey(agg.Missing), agg.Deadline
+			// Set up now: the restricted session is not upgraded in
+			// place, so the way on is a new sign-in.
+			v.RequirementMet = len(agg.Missing) == 0
+		}
+		if v.RequirementMet && v.Continue == "" {
+			v.Continue = continueURL("/account")
 		}
 	}
 	pg := h.accountPage(c, "security.title", v)

@@ -147,6 +147,10 @@ type pages struct {
 	js    map[string][]byte
 }
 
+// pageTimeLayout shows times the same way in every language (no month
+// names to translate): 2026-11-27 14:05 UTC.
+const pageTimeLayout = "2006-01-02 15:04 UTC"
+
 var funcs = template.FuncMap{
 	// dict builds a map for passing several values to a sub-template.
 	"dict": func(kv ...any) map[string]any {
@@ -158,19 +162,19 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
-	// date formats a time as 2 Jan 2006 15:04 UTC; zero is "".
+	// date formats a time as pageTimeLayout; zero is "".
 	"date": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:
 			if v.IsZero() {
 				return ""
 			}
-			return v.UTC().Format("2 Jan 2006 15:04 UTC")
+			return v.UTC().Format(pageTimeLayout)
 		case *time.Time:
 			if v == nil || v.IsZero() {
 				return ""
 			}
-			return v.UTC().Format("2 Jan 2006 15:04 UTC")
+			return v.UTC().Format(pageTimeLayout)
 		}
 		return ""
 	},

@@ -57,12 +57,12 @@ func (h *handlers) revokeSessionSubmit(c *fiber.Ctx) error {
 	p := uiPrincipal(c)
 	id := strings.Clone(c.Params("id"))
 	if !formConfirmed(c) {
-		v := confirmView{Message: "account.sessions.revoke_confirm", Button: "account.sessions.revoke",
+		v := confirmView{Reversible: true, Message: "account.sessions.revoke_confirm", Button: "account.sessions.revoke",
 			Action: "/account/sessions/" + url.PathEscape(id) + "/revoke", Back: "/account/sessions"}
 		if all, err := h.d.Accounts.ListSessions(c.UserContext(), p); err == nil {
 			for _, s := range all {
 				if s.ID == id && s.IP != "" {
-					v.Message, v.Args = "account.sessions.revoke_confirm_from", []any{s.IP, s.LastSeenAt.UTC().Format("2 Jan 2006 15:04 UTC")}
+					v.Message, v.Args = "account.sessions.revoke_confirm_from", []any{s.IP, s.LastSeenAt.UTC().Format(pageTimeLayout)}
 				}
 			}
 		}
@@ -82,7 +82,7 @@ func (h *handlers) revokeSessionSubmit(c *fiber.Ctx) error {
 // everywhere else" (confirmation); the current session stays.
 func (h *handlers) revokeOthersSubmit(c *fiber.Ctx) error {
 	if !formConfirmed(c) {
-		return h.uiConfirm(c, SectionAccount, confirmView{Message: "account.sessions.revoke_others_confirm", Button: "account.sessions.revoke_others",
+		return h.uiConfirm(c, SectionAccount, confirmView{Reversible: true, Message: "account.sessions.revoke_others_confirm", Button: "account.sessions.revoke_others",
 			Action: "/account/sessions/revoke-others", Back: "/account/sessions"})
 	}
 	n, err := h.d.Accounts.RevokeOtherSessions(c.UserContext(), uiPrincipal(c), requestSource(c))
@@ -215,7 +215,7 @@ func (h *handlers) revokeAppSubmit(c *fiber.Ctx) error {
 				}
 			}
 		}
-		return h.uiConfirm(c, SectionAccount, confirmView{Message: "account.apps.revoke_confirm", Args: []any{name}, Button: "account.apps.revoke",
+		return h.uiConfirm(c, SectionAccount, confirmView{Reversible: true, Message: "account.apps.revoke_confirm", Args: []any{name}, Button: "account.apps.revoke",
 			Action: "/account/apps/" + url.PathEscape(id) + "/revoke", Back: "/account/apps"})
 	}
 	if err := h.d.OIDC.Provider.RevokeConsent(c.UserContext(), p.User.ID, id, requestSource(c)); err != nil {

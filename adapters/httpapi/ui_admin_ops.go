@@ -240,7 +240,7 @@ func (h *handlers) adminKeysPage(c *fiber.Ctx) error {
 // the next keys become active at once and the active ones start retiring.
 func (h *handlers) adminRotateSubmit(c *fiber.Ctx) error {
 	if !formConfirmed(c) {
-		return h.uiConfirm(c, SectionAdmin, confirmView{Message: "admin.keys.rotate.confirm", Button: "admin.keys.rotate.button",
+		return h.uiConfirm(c, SectionAdmin, confirmView{Reversible: true, Message: "admin.keys.rotate.confirm", Button: "admin.keys.rotate.button",
 			Action: "/admin/keys/rotate", Back: "/admin/keys"})
 	}
 	if err := h.d.OIDC.Provider.AdminRotateKeys(c.UserContext(), uiPrincipal(c).User, requestSource(c)); err != nil {

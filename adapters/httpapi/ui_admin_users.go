@@ -317,5 +317,5 @@ func (h *handlers) adminConfirmUser(c *fiber.Ctx, back, msg, button, action stri
 		return h.adminFailPage(c, err)
 	}
 	return h.uiConfirm(c, SectionAdmin, confirmView{Message: msg, Args: []any{d.User.Email}, Button: button,
-		Action: action, Fields: fields, Back: back})
+		Action: action, Fields: fields, Back: back, Reversible: strings.HasSuffix(action, "/suspend")})
 }

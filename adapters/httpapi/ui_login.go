@@ -93,14 +93,22 @@ func (h *handlers) renderLogin(c *fiber.Ctx, status int, cont loginContinuation,
 			v.Email = d.Request.LoginHint
 		}
 	}
-	pg := h.newPage(c, "login.title", v)
+	return h.sendSignInStep(c, status, pageLogin, "login.title", v, d, v.Passkeys)
+}
+
+// sendSignInStep sends a page of a hosted sign-in (the password page or
+// the second step) with its view v: branded for the client of the OIDC
+// decision d (nil for a local sign-in), with passkey.js when the page
+// offers passkeys.
+func (h *handlers) sendSignInStep(c *fiber.Ctx, status int, name, titleKey string, v any, d *provider.Decision, passkeys bool) error {
+	pg := h.newPage(c, titleKey, v)
 	if d != nil {
 		pg.OrgBrand = h.orgBrand(c, d.Client)
 	}
-	if v.Passkeys {
+	if passkeys {
 		pg.Scripts = []string{"/static/js/passkey.js"}
 	}
-	return h.sendPage(c, status, pageLogin, pg)
+	return h.sendPage(c, status, name, pg)
 }
 
 // loginErrorStatus is the HTTP status of the sign-in page showing errKey.

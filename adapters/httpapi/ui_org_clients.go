@@ -335,7 +335,7 @@ func (h *handlers) orgClientDisable(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id"))
 	back := o.Base + "/clients/" + id
 	if !formConfirmed(c) {
-		return h.uiConfirm(c, SectionOrgs, confirmView{Message: "org.clients.disable_confirm", Args: []any{formLabel(c)},
+		return h.uiConfirm(c, SectionOrgs, confirmView{Reversible: true, Message: "org.clients.disable_confirm", Args: []any{formLabel(c)},
 			Button: "org.clients.disable", Action: c.Path(), Back: back})
 	}
 	if _, err := h.d.OIDC.Provider.DisableOrgClient(c.UserContext(), uiPrincipal(c).User.ID, o.Org.ID, id, requestSource(c)); err != nil {

@@ -9,24 +9,36 @@ import (
 	"github.com/secuird/secuird/core/fault"
 )
 
-// selfRegisterView is the registration form: what was typed (never the
-// passwords), field errors as catalogue keys, and the sign-in
-// continuation carried along (an OIDC request or a local page).
-type selfRegisterView struct {
-	FullName, Email string
-	Errors          map[string]string
-	RequestID, Next string
+// signInReturn is the sign-in continuation a self-service form carries
+// along (an OIDC request or a local page; RequestID and Next) and the way
+// back to the sign-in page with it.
+type signInReturn struct {
+	loginContinuation
 	// LoginHref is the sign-in page with the same continuation.
 	LoginHref string
 }
 
+// newSignInReturn is the continuation cont and the sign-in page with it.
+func newSignInReturn(cont loginContinuation) signInReturn {
+	r := signInReturn{loginContinuation: cont, LoginHref: "/login"}
+	if q := cont.query(); q != "" {
+		r.LoginHref += "?" + q
+	}
+	return r
+}
+
+// selfRegisterView is the registration form: what was typed (never the
+// passwords), field errors as catalogue keys, and the sign-in
+// continuation carried along.
+type selfRegisterView struct {
+	FullName, Email string
+	Errors          map[string]string
+	signInReturn
+}
+
 // newSelfRegisterView starts the form for the continuation cont.
 func newSelfRegisterView(cont loginContinuation) selfRegisterView {
-	v := selfRegisterView{RequestID: cont.RequestID, Next: cont.Next, LoginHref: "/login"}
-	if q := cont.query(); q != "" {
-		v.LoginHref += "?" + q
-	}
-	return v
+	return selfRegisterView{signInReturn: newSignInReturn(cont)}
 }
 
 // selfRegisterPage is GET /register: the sign-up form.
@@ -62,19 +74,14 @@ type selfForgotView struct {
 	// Sent shows the generic answer instead of the form.
 	Sent   bool
 	Errors map[string]string
-	// RequestID and Next carry the sign-in continuation back to /login.
-	RequestID, Next string
-	LoginHref       string
+	// The sign-in continuation, carried back to /login.
+	signInReturn
 }
 
 // newSelfForgotView starts the page for the continuation cont (the
 // sign-in page links here with it).
 func newSelfForgotView(cont loginContinuation) selfForgotView {
-	v := selfForgotView{RequestID: cont.RequestID, Next: cont.Next, LoginHref: "/login"}
-	if q := cont.query(); q != "" {
-		v.LoginHref += "?" + q
-	}
-	return v
+	return selfForgotView{signInReturn: newSignInReturn(cont)}
 }
 
 // selfForgotPage is GET /forgot-password.

@@ -13,8 +13,10 @@ import (
 	"github.com/secuird/secuird/core/mfa"
 )
 
-func TestStatusFilter(t *testing.T) {
-	t.Parallel()
+// newEnvSuspendedAndDeleted is newEnv with mel suspended (by root)
+// and loner's account deleted (by loner).
+func newEnvSuspendedAndDeleted(t *testing.T) *env {
+	t.Helper()
 	e := newEnv(t)
 	ctx := context.Background()
 	if _, err := e.adm.Suspend(ctx, e.u("root"), e.u("mel").ID, e.src); err != nil {
@@ -23,6 +25,13 @@ func TestStatusFilter(t *testing.T) {
 	if err := e.acc.DeleteAccount(ctx, account.Principal{User: e.u("loner")}, e.src); err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+func TestStatusFilter(t *testing.T) {
+	t.Parallel()
+	e := newEnvSuspendedAndDeleted(t)
+	ctx := context.Background()
 	cases := []struct {
 		name, status, want string
 	}{
@@ -58,14 +67,8 @@ func TestStatusFilter(t *testing.T) {
 
 func TestPlatformOverview(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnvSuspendedAndDeleted(t)
 	ctx := context.Background()
-	if _, err := e.adm.Suspend(ctx, e.u("root"), e.u("mel").ID, e.src); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.acc.DeleteAccount(ctx, account.Principal{User: e.u("loner")}, e.src); err != nil {
-		t.Fatal(err)
-	}
 	o, err := e.adm.PlatformOverview(ctx, e.u("root"))
 	if err != nil {
 		t.Fatal(err)

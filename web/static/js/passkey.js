@@ -76,41 +76,63 @@
     form.submit();
   }
 
-  // Second step of a password login (the pending login's passkey).
-  async function run(button) {
-    var form = button.form;
+  // assertAndSubmit asks for a passkey answering opts and submits the
+  // assertion with the form.
+  async function assertAndSubmit(form, opts) {
+    var cred = await navigator.credentials.get({ publicKey: requestOptions(opts) });
+    submitAssertion(form, opts, cred);
+  }
+
+  // postOptions fetches a ceremony's options from url: body is posted as
+  // a form when it is a URLSearchParams, as JSON otherwise.
+  async function postOptions(url, body) {
+    var asForm = body instanceof URLSearchParams;
+    var resp = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": asForm ? "application/x-www-form-urlencoded" : "application/json" },
+      body: asForm ? body : JSON.stringify(body)
+    });
+    if (!resp.ok) { throw new Error("begin failed"); }
+    return resp.json();
+  }
+
+  // csrfBody is a form body holding the form's CSRF token.
+  function csrfBody(form) {
+    return new URLSearchParams({ csrf_token: form.elements.csrf_token.value });
+  }
+
+  // ceremony runs a passkey button's ceremony for form: begin(form)
+  // fetches the options and complete(form, opts) asks the authenticator
+  // and submits the form. The button is disabled meanwhile; on a failure
+  // it is enabled again and the form shows its "failed" message (fallback:
+  // the English text). Without passkeys in the browser, only the
+  // "unsupported" message.
+  async function ceremony(form, button, fallback, begin, complete) {
     if (!supported()) {
       showError(form, message(form, "unsupported", "This browser does not support passkeys."));
       return;
     }
     button.disabled = true;
     try {
-      var resp = await fetch(button.getAttribute("data-passkey-begin"), {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ pending_token: form.elements.pending_token.value })
-      });
-      if (!resp.ok) { throw new Error("begin failed"); }
-      var opts = await resp.json();
-      var cred = await navigator.credentials.get({ publicKey: requestOptions(opts) });
-      submitAssertion(form, opts, cred);
+      await complete(form, await begin(form));
     } catch (e) {
       button.disabled = false;
-      showError(form, message(form, "failed", "The passkey was not accepted. Try again or use a code."));
+      showError(form, message(form, "failed", fallback));
     }
   }
 
+  // Second step of a password login (the pending login's passkey).
+  function run(button) {
+    return ceremony(button.form, button, "The passkey was not accepted. Try again or use a code.", function (form) {
+      return postOptions(button.getAttribute("data-passkey-begin"), { pending_token: form.elements.pending_token.value });
+    }, assertAndSubmit);
+  }
+
   // beginLogin fetches the options of a passwordless sign-in.
-  async function beginLogin(form, conditional) {
-    var body = new URLSearchParams({ csrf_token: form.elements.csrf_token.value });
+  function beginLogin(form, conditional) {
+    var body = csrfBody(form);
     if (conditional) { body.set("conditional", "1"); }
-    var resp = await fetch(form.getAttribute("data-passkey-login"), {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: body
-    });
-    if (!resp.ok) { throw new Error("begin failed"); }
-    return resp.json();
+    return postOptions(form.getAttribute("data-passkey-login"), body);
   }
 
   // The running autofill (conditional) request of the sign-in page.
@@ -124,21 +146,11 @@
   }
 
   // Passwordless sign-in from the button: any passkey of this site.
-  async function signIn(form, button) {
+  function signIn(form, button) {
     abortConditional();
-    if (!supported()) {
-      showError(form, message(form, "unsupported", "This browser does not support passkeys."));
-      return;
-    }
-    button.disabled = true;
-    try {
-      var opts = await beginLogin(form, false);
-      var cred = await navigator.credentials.get({ publicKey: requestOptions(opts) });
-      submitAssertion(form, opts, cred);
-    } catch (e) {
-      button.disabled = false;
-      showError(form, message(form, "failed", "The passkey was not accepted. Try again."));
-    }
+    return ceremony(form, button, "The passkey was not accepted. Try again.", function (f) {
+      return beginLogin(f, false);
+    }, assertAndSubmit);
   }
 
   // Passkeys in the email field's autofill. Quietly does nothing when the
@@ -206,47 +218,19 @@
   // reauth is the step-up: the options come from the endpoint named by
   // data-passkey-reauth (posted with the form's CSRF token), the assertion
   // goes into the enclosing form, which is submitted.
-  async function reauth(button) {
-    var form = button.form;
-    if (!supported()) {
-      showError(form, message(form, "unsupported", "This browser does not support passkeys."));
-      return;
-    }
-    button.disabled = true;
-    try {
-      var resp = await fetch(button.getAttribute("data-passkey-reauth"), {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ csrf_token: form.elements.csrf_token.value })
-      });
-      if (!resp.ok) { throw new Error("begin failed"); }
-      var opts = await resp.json();
-      var cred = await navigator.credentials.get({ publicKey: requestOptions(opts) });
-      submitAssertion(form, opts, cred);
-    } catch (e) {
-      button.disabled = false;
-      showError(form, message(form, "failed", "The passkey was not accepted. Try again."));
-    }
+  function reauth(button) {
+    return ceremony(button.form, button, "The passkey was not accepted. Try again.", function (form) {
+      return postOptions(button.getAttribute("data-passkey-reauth"), csrfBody(form));
+    }, assertAndSubmit);
   }
 
   // register adds a passkey: the options come from the endpoint named by
   // data-passkey-register (posted with the form's CSRF token), the
   // attestation goes into the enclosing form, which is submitted.
-  async function register(button) {
-    var form = button.form;
-    if (!supported()) {
-      showError(form, message(form, "unsupported", "This browser does not support passkeys."));
-      return;
-    }
-    button.disabled = true;
-    try {
-      var resp = await fetch(button.getAttribute("data-passkey-register"), {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ csrf_token: form.elements.csrf_token.value })
-      });
-      if (!resp.ok) { throw new Error("begin failed"); }
-      var opts = await resp.json();
+  function register(button) {
+    return ceremony(button.form, button, "The passkey was not added. Try again.", function (form) {
+      return postOptions(button.getAttribute("data-passkey-register"), csrfBody(form));
+    }, async function (form, opts) {
       var pk = opts.publicKey;
       pk.challenge = b64urlToBuf(pk.challenge);
       pk.user.id = b64urlToBuf(pk.user.id);
@@ -259,10 +243,7 @@
       form.elements.credential.value = JSON.stringify(out);
       form.elements.session_token.value = opts.session_token;
       form.submit();
-    } catch (e) {
-      button.disabled = false;
-      showError(form, message(form, "failed", "The passkey was not added. Try again."));
-    }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
