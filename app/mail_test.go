@@ -86,6 +86,22 @@ func eventually(t *testing.T, what string, check func() bool) {
 	}
 }
 
+// onlyDeadMail waits until the outbox holds exactly one dead mail and
+// returns its ID.
+func (s *server) onlyDeadMail(t *testing.T) string {
+	t.Helper()
+	var deadID string
+	eventually(t, "the first mail is dead", func() bool {
+		qs, _, err := s.app.Outbox().List(t.Context(), message.OutboxFilter{Status: message.StatusDead})
+		if err == nil && len(qs) == 1 {
+			deadID = qs[0].ID
+			return true
+		}
+		return false
+	})
+	return deadID
+}
+
 func TestMailThroughTheOutbox(t *testing.T) {
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
@@ -180,15 +196,7 @@ func TestAdminMailOutboxAPI(t *testing.T) {
 	first := s.register(t, "first-admin@example.com")
 	admin := first.Token
 	user := s.register(t, "outbox-user@example.com")
-	var deadID string
-	eventually(t, "the first mail is dead", func() bool {
-		qs, _, err := s.app.Outbox().List(t.Context(), message.OutboxFilter{Status: message.StatusDead})
-		if err == nil && len(qs) == 1 {
-			deadID = qs[0].ID
-			return true
-		}
-		return false
-	})
+	deadID := s.onlyDeadMail(t)
 
 	t.Run("refuses anyone but a platform admin", func(t *testing.T) {
 		expect(t, s.call(t, "GET", "/api/v1/admin/mail/outbox", "", nil), 401, "AUTH_REQUIRED")

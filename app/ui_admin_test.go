@@ -359,15 +359,7 @@ func TestAdminOutboxRetry(t *testing.T) {
 	rec := mail.NewRecorder()
 	s := startMailServer(t, &deadOnce{rec: rec})
 	e := newAdminEnv(t, s)
-	var deadID string
-	eventually(t, "the first mail is dead", func() bool {
-		qs, _, err := s.app.Outbox().List(t.Context(), message.OutboxFilter{Status: message.StatusDead})
-		if err == nil && len(qs) == 1 {
-			deadID = qs[0].ID
-			return true
-		}
-		return false
-	})
+	deadID := s.onlyDeadMail(t)
 	p := e.admin.get("/admin/outbox?status=dead")
 	p.mustContain(t, `data-test="outbox-dead">1<`, "recipient refused", `data-test="outbox-retry"`, "root@example.com")
 	p.mustNotContain(t, "token=")

@@ -134,6 +134,9 @@ type flashMsg struct {
 // T translates key into the page's language.
 func (p *page) T(key string, args ...any) string { return p.cat.T(p.Lang, key, args...) }
 
+// N translates a count: key+".one" or key+".other" with n as %[1]d.
+func (p *page) N(key string, n int, args ...any) string { return p.cat.N(p.Lang, key, n, args...) }
+
 // Tv is T with the arguments as one list (for views that carry them).
 func (p *page) Tv(key string, args []any) string { return p.cat.T(p.Lang, key, args...) }
 

@@ -14,6 +14,10 @@ import (
 // {{$.T "key" ...}}, {{$.Tv "key" ...}}.
 var templateKey = regexp.MustCompile(`\.Tv? "([^"]+)"`)
 
+// templateCountKey finds the keys of counted texts: {{.N "key" .Count}},
+// which need key.one and key.other.
+var templateCountKey = regexp.MustCompile(`\.N "([^"]+)"`)
+
 // Every key a page template uses literally is in the catalogue, in every
 // language (Load checks that the languages agree).
 func TestTemplatesUseOnlyCatalogueKeys(t *testing.T) {
@@ -33,6 +37,13 @@ func TestTemplatesUseOnlyCatalogueKeys(t *testing.T) {
 		for _, m := range templateKey.FindAllStringSubmatch(string(b), -1) {
 			if _, ok := cat.Lookup(i18n.Default, m[1]); !ok {
 				t.Errorf("%s uses %q, which the catalogue lacks", f, m[1])
+			}
+		}
+		for _, m := range templateCountKey.FindAllStringSubmatch(string(b), -1) {
+			for _, form := range []string{".one", ".other"} {
+				if _, ok := cat.Lookup(i18n.Default, m[1]+form); !ok {
+					t.Errorf("%s counts with %q, but the catalogue lacks %q", f, m[1], m[1]+form)
+				}
 			}
 		}
 	}

@@ -151,6 +151,17 @@ func (c *Catalog) T(lang, key string, args ...any) string {
 	return fmt.Sprintf(s, args...)
 }
 
+// N is T for a count: the text of key+".one" when n is 1, else of
+// key+".other" (the plural rule of English and German), formatted with n
+// as %[1]d and then args.
+func (c *Catalog) N(lang, key string, n int, args ...any) string {
+	form := ".other"
+	if n == 1 {
+		form = ".one"
+	}
+	return c.T(lang, key+form, append([]any{n}, args...)...)
+}
+
 // Negotiate picks a language: the cookie's language (the person's own
 // choice from the language switch), else the first of uiLocales (OIDC
 // ui_locales, space separated, in order of preference: the application's

@@ -12,8 +12,8 @@ import (
 func catalogue(t *testing.T) *i18n.Catalog {
 	t.Helper()
 	c, err := i18n.Load(fstest.MapFS{
-		"en/a.json": {Data: []byte(`{"hello": "Hello %[1]s", "bye": "Bye"}`)},
-		"de/a.json": {Data: []byte(`{"hello": "Hallo %[1]s", "bye": "Tschüss"}`)},
+		"en/a.json": {Data: []byte(`{"hello": "Hello %[1]s", "bye": "Bye", "n.one": "%[1]d member", "n.other": "%[1]d members"}`)},
+		"de/a.json": {Data: []byte(`{"hello": "Hallo %[1]s", "bye": "Tschüss", "n.one": "%[1]d Mitglied", "n.other": "%[1]d Mitglieder"}`)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +43,19 @@ func TestNegotiatePrefersTheCookieThenUILocalesThenAcceptLanguage(t *testing.T) 
 				t.Fatalf("Negotiate(%q, %q, %q) = %q, want %q", tt.uiLocales, tt.cookie, tt.accept, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCountsPickTheirPluralForm(t *testing.T) {
+	c := catalogue(t)
+	for _, tt := range []struct {
+		lang string
+		n    int
+		want string
+	}{{"en", 0, "0 members"}, {"en", 1, "1 member"}, {"en", 2, "2 members"}, {"de", 1, "1 Mitglied"}, {"de", 5, "5 Mitglieder"}} {
+		if got := c.N(tt.lang, "n", tt.n); got != tt.want {
+			t.Errorf("N(%s, %d) = %q, want %q", tt.lang, tt.n, got, tt.want)
+		}
 	}
 }
 

@@ -9,9 +9,10 @@
     btn.addEventListener("click", function () {
       navigator.clipboard.writeText(target.textContent.trim()).then(function () {
         var label = btn.getAttribute("data-copied") || "Copied";
-        var before = btn.textContent;
+        // Keep the button's own nodes (a visually hidden label included).
+        var before = Array.prototype.map.call(btn.childNodes, function (n) { return n.cloneNode(true); });
         btn.textContent = label;
-        setTimeout(function () { btn.textContent = before; }, 2000);
+        setTimeout(function () { btn.replaceChildren.apply(btn, before); }, 2000);
       });
     });
   });
