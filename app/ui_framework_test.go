@@ -47,6 +47,14 @@ func TestHostedPagesFramework(t *testing.T) {
 		}
 	})
 
+	t.Run("a short brand colour is accepted too", func(t *testing.T) {
+		short := startServer(t, func(c *app.Config) { c.Brand.PrimaryColor = "#f60" })
+		b := newUIClient(t, short).get("/static/brand.css")
+		if !strings.Contains(b.body, "--brand: #f60") {
+			t.Fatalf("brand.css %q", b.body)
+		}
+	})
+
 	t.Run("the language switch remembers the choice and stays on this site", func(t *testing.T) {
 		u := newUIClient(t, srv)
 		p := u.getNoFollow("/lang/de?next=//evil.example/x")

@@ -247,7 +247,7 @@ func loadPages(brand Brand) (*pages, error) {
 	return p, nil
 }
 
-var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+var hexColor = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
 // base is a page with the layout's fields for the language lang.
 func (p *pages) base(lang, path string) *page {
