@@ -133,3 +133,37 @@ func BenchmarkRegister(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHostedPages renders hosted pages through the whole stack in
+// process: the sign-in page (anonymous, CSRF nonce cookie) and the
+// signed-in account page (SSO cookie, session check, template).
+func BenchmarkHostedPages(b *testing.B) {
+	a := benchApp(b, 4)
+	h := a.HTTP().Handler()
+	tok := registerToken(b, h, "pages@example.com")
+	page := func(b *testing.B, path, cookie string) {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.SetMethod("GET")
+		ctx.Request.SetRequestURI(path)
+		ctx.Request.Header.Set("Accept-Language", "de-DE,de;q=0.9")
+		if cookie != "" {
+			ctx.Request.Header.SetCookie("secuird_session", cookie)
+		}
+		h(&ctx)
+		if ctx.Response.StatusCode() != 200 {
+			b.Fatalf("%s: %d", path, ctx.Response.StatusCode())
+		}
+	}
+	b.Run("login", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			page(b, "/login", "")
+		}
+	})
+	b.Run("account", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			page(b, "/account", tok)
+		}
+	})
+}
