@@ -354,7 +354,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 			return target{
 				vars: map[string]string{"SECUIRD_ENV": "test", "SECUIRD_DATA_DIR": dir},
 				tamper: func(t *testing.T, stmts ...string) {
-					db, err := sql.Open("sqlite", filepath.Join(dir, "secuird.db"))
+					db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "secuird.db")+"?_pragma=busy_timeout(10000)")
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -34,7 +34,9 @@ func passkeyOnly(t *testing.T, s *server, dbPath, email string) (authData, *pass
 // dbPath, as an account made by a passkey sign-up has none.
 func dropPassword(t *testing.T, dbPath, userID string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", dbPath)
+	// The server holds the database's writer: wait for it rather than
+	// failing with SQLITE_BUSY.
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
